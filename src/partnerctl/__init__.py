@@ -1,0 +1,3 @@
+"""partnerctl: command-line administration for partner spaces."""
+
+__version__ = "0.1.0"

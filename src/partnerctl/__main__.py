@@ -1,0 +1,5 @@
+"""Entry point for `python -m partnerctl`."""
+
+from partnerctl.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Outgoing e-mail: composing messages from templates and delivering the outbox (Maildir, SMTP)."""

@@ -1,0 +1,65 @@
+"""The audit log: one event per mutation, flushed in the caller's transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from partnerctl.store.models import AuditEvent, User
+from partnerctl.values import to_jsonable
+
+# Fields that must never reach the audit log, whatever a caller passes.
+_SECRET_FIELDS = {"password", "password_hash", "secret", "token", "hash", "pw_fingerprint"}
+
+
+def _clean(data: dict[str, Any] | None) -> dict[str, Any] | None:
+    if data is None:
+        return None
+    return {k: to_jsonable(v) for k, v in data.items() if k not in _SECRET_FIELDS}
+
+
+def record(
+    session: Session,
+    actor: User | str,
+    action: str,
+    entity: str,
+    key: str,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEvent:
+    event = AuditEvent(
+        actor=actor if isinstance(actor, str) else actor.email,
+        action=action,
+        entity=entity,
+        key=str(key),
+        before=_clean(before),
+        after=_clean(after),
+    )
+    session.add(event)
+    return event
+
+
+def list_events(
+    session: Session,
+    *,
+    actor: str | None = None,
+    action: str | None = None,
+    entity: str | None = None,
+    since: datetime | None = None,
+    limit: int = 50,
+) -> list[AuditEvent]:
+    query = select(AuditEvent)
+    if actor:
+        query = query.where(AuditEvent.actor == actor.strip().lower())
+    if action:
+        # `--action client` matches client.add, client.edit, ...
+        query = query.where((AuditEvent.action == action) | col(AuditEvent.action).startswith(action + "."))
+    if entity:
+        query = query.where(AuditEvent.entity == entity)
+    if since:
+        query = query.where(AuditEvent.at >= since)
+    query = query.order_by(col(AuditEvent.id).desc()).limit(limit)
+    return list(session.exec(query))

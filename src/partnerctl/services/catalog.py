@@ -1,0 +1,96 @@
+"""The catalogues later features draw from: products (priced per seat) and integrations."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from partnerctl.errors import Conflict, InvalidInput, NotFound
+from partnerctl.services import audit
+from partnerctl.services.users import require_admin
+from partnerctl.services.validation import normalize_currency, parse_amount, require_key, require_text
+from partnerctl.store.models import Integration, Product, User
+from partnerctl.store.models.core import IntegrationKind, Period
+
+
+def product_snapshot(p: Product) -> dict:
+    return {
+        "key": p.key,
+        "name": p.name,
+        "price_per_seat": p.price_per_seat,
+        "currency": p.currency,
+        "period": p.period,
+    }
+
+
+def create_product(
+    session: Session,
+    actor: User,
+    *,
+    key: str,
+    name: str,
+    price_per_seat: str,
+    currency: str,
+    period: str = "monthly",
+) -> Product:
+    require_admin(actor, "product add")
+    try:
+        period_value = Period(period.strip().lower())
+    except ValueError:
+        raise InvalidInput(f"unknown period {period!r}: use monthly or yearly") from None
+    product = Product(
+        key=require_key(key, "product key"),
+        name=require_text(name, "product name"),
+        price_per_seat=parse_amount(price_per_seat, field="price per seat"),
+        currency=normalize_currency(currency),
+        period=period_value,
+    )
+    if session.exec(select(Product).where(Product.key == product.key)).first():
+        raise Conflict(f"product {product.key} already exists")
+    session.add(product)
+    session.flush()
+    audit.record(session, actor, "product.add", "product", product.key, after=product_snapshot(product))
+    return product
+
+
+def get_product(session: Session, key: str) -> Product:
+    product = session.exec(select(Product).where(Product.key == key.strip().lower())).first()
+    if product is None:
+        raise NotFound(f"no product {key!r}", hint="list them with `partnerctl product list`")
+    return product
+
+
+def list_products(session: Session) -> list[Product]:
+    return list(session.exec(select(Product).order_by(Product.key)))
+
+
+def create_integration(
+    session: Session, actor: User, *, key: str, name: str, kind: str = "other"
+) -> Integration:
+    require_admin(actor, "integration add")
+    try:
+        kind_value = IntegrationKind(kind.strip().lower())
+    except ValueError:
+        raise InvalidInput(f"unknown integration kind {kind!r}: use accounting, identity or other") from None
+    integration = Integration(
+        key=require_key(key, "integration key"), name=require_text(name, "name"), kind=kind_value
+    )
+    if session.exec(select(Integration).where(Integration.key == integration.key)).first():
+        raise Conflict(f"integration {integration.key} already exists")
+    session.add(integration)
+    session.flush()
+    audit.record(
+        session, actor, "integration.add", "integration", integration.key,
+        after={"key": integration.key, "name": integration.name, "kind": integration.kind},
+    )  # fmt: skip
+    return integration
+
+
+def get_integration(session: Session, key: str) -> Integration:
+    integration = session.exec(select(Integration).where(Integration.key == key.strip().lower())).first()
+    if integration is None:
+        raise NotFound(f"no integration {key!r}", hint="list them with `partnerctl integration list`")
+    return integration
+
+
+def list_integrations(session: Session) -> list[Integration]:
+    return list(session.exec(select(Integration).order_by(Integration.key)))

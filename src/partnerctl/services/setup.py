@@ -1,0 +1,73 @@
+"""Creating a partner space: the partner, its first admin, the default template."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from partnerctl.services import audit
+from partnerctl.services.users import create_user, find_user
+from partnerctl.services.validation import normalize_email, require_text
+from partnerctl.store.models import ConfigTemplate, Partner, User
+from partnerctl.store.models.core import Role
+
+DEFAULT_TEMPLATE_NAME = "Standard"
+
+
+@dataclass
+class InitResult:
+    created: bool
+    partner: str
+    admin: str
+    notes: list[str]
+
+
+def get_partner(session: Session) -> Partner | None:
+    return session.exec(select(Partner).order_by(Partner.id)).first()
+
+
+def init_partner_space(
+    session: Session, *, partner: str, admin_email: str, admin_name: str = ""
+) -> InitResult:
+    """Idempotent: a second run with the same store changes nothing and says so."""
+    partner_name = require_text(partner, "partner name")
+    email = normalize_email(admin_email, field="admin e-mail")
+    existing = get_partner(session)
+    if existing is not None:
+        notes = []
+        if existing.name != partner_name:
+            notes.append(f"the store already belongs to partner {existing.name!r}; nothing changed")
+        if find_user(session, email) is None:
+            notes.append(f"{email} is not a user of this store; add it with `partnerctl user add`")
+        return InitResult(False, existing.name, email, notes)
+    session.add(Partner(name=partner_name))
+    session.flush()
+    admin: User = create_user(session, email, email=email, name=admin_name, role=Role.admin.value)
+    audit.record(session, admin, "partner.init", "partner", partner_name, after={"name": partner_name})
+    ensure_default_template(session, admin)
+    return InitResult(True, partner_name, email, [])
+
+
+def ensure_default_template(session: Session, actor: User) -> ConfigTemplate:
+    """Every partner space has a default template from the start."""
+    current = session.exec(select(ConfigTemplate).where(ConfigTemplate.is_default == True)).first()  # noqa: E712
+    if current is not None:
+        return current
+    template = ConfigTemplate(
+        name=DEFAULT_TEMPLATE_NAME,
+        name_key=DEFAULT_TEMPLATE_NAME.lower(),
+        description="Default template",
+        is_default=True,
+    )
+    session.add(template)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "template.add",
+        "template",
+        template.name,
+        after={"name": template.name, "default": True},
+    )
+    return template

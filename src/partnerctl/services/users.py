@@ -1,0 +1,144 @@
+"""Partner users and roles: who acts, and what they may do."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, func, select
+
+from partnerctl.errors import Conflict, Forbidden, InvalidInput, NotFound
+from partnerctl.services import audit
+from partnerctl.services.validation import normalize_email, normalize_language, require_text
+from partnerctl.store.models import User, UserCreate, UserUpdate
+from partnerctl.store.models.core import Role
+from partnerctl.store.types import utcnow
+
+
+def user_snapshot(user: User) -> dict:
+    return {
+        "email": user.email,
+        "name": user.name,
+        "role": user.role,
+        "language": user.language,
+        "active": user.active,
+    }
+
+
+def parse_role(raw: str) -> Role:
+    try:
+        return Role(raw.strip().lower())
+    except ValueError:
+        raise InvalidInput(f"unknown role {raw!r}: use admin or bookkeeper") from None
+
+
+def find_user(session: Session, email: str) -> User | None:
+    return session.exec(select(User).where(User.email == email.strip().lower())).first()
+
+
+def get_user(session: Session, email: str) -> User:
+    user = session.exec(select(User).where(User.email == normalize_email(email))).first()
+    if user is None:
+        raise NotFound(f"no user {email.strip()!r}", hint="list them with `partnerctl user list`")
+    return user
+
+
+def resolve_actor(session: Session, email: str) -> User:
+    """The acting user: must exist and be active."""
+    user = find_user(session, email)
+    if user is None:
+        raise Forbidden(f"acting user {email!r} is not a user of this partner space")
+    if not user.active:
+        raise Forbidden(f"acting user {email!r} is deactivated")
+    return user
+
+
+def require_admin(actor: User, what: str = "this") -> None:
+    if actor.role != Role.admin:
+        raise Forbidden(f"only admins may do {what}; {actor.email} is a {actor.role}")
+
+
+def create_user(
+    session: Session,
+    actor: User | str,
+    *,
+    email: str,
+    name: str = "",
+    role: str = "bookkeeper",
+    language: str = "en",
+) -> User:
+    if isinstance(actor, User):
+        require_admin(actor, "user add")
+    data = UserCreate.model_validate(
+        {
+            "email": normalize_email(email),
+            "name": (name or "").strip(),
+            "role": parse_role(role),
+            "language": normalize_language(language),
+        }
+    )
+    if find_user(session, data.email) is not None:
+        raise Conflict(f"user {data.email} already exists")
+    user = User.model_validate(data)
+    session.add(user)
+    session.flush()
+    audit.record(session, actor, "user.add", "user", user.email, after=user_snapshot(user))
+    return user
+
+
+def list_users(session: Session, *, role: str | None = None, include_inactive: bool = True) -> list[User]:
+    query = select(User).order_by(User.email)
+    if role:
+        query = query.where(User.role == parse_role(role))
+    if not include_inactive:
+        query = query.where(User.active == True)  # noqa: E712
+    return list(session.exec(query))
+
+
+def edit_user(session: Session, actor: User, email: str, changes: UserUpdate) -> User:
+    require_admin(actor, "user edit")
+    user = get_user(session, email)
+    before = user_snapshot(user)
+    data = changes.model_dump(exclude_unset=True, exclude_none=True)
+    if "name" in data:
+        data["name"] = require_text(data["name"], "name")
+    if "language" in data:
+        data["language"] = normalize_language(data["language"])
+    if data.get("role") == Role.bookkeeper and user.role == Role.admin:
+        _keep_one_admin(session, user)
+    if not data:
+        raise InvalidInput("nothing to change: pass --name, --role or --language")
+    for k, v in data.items():
+        setattr(user, k, v)
+    user.updated_at = utcnow()
+    session.add(user)
+    session.flush()
+    audit.record(session, actor, "user.edit", "user", user.email, before=before, after=user_snapshot(user))
+    return user
+
+
+def _keep_one_admin(session: Session, user: User) -> None:
+    admins = session.exec(
+        select(func.count()).select_from(User).where(User.role == Role.admin, User.active == True)  # noqa: E712
+    ).one()
+    if admins <= 1 and user.active:
+        raise Conflict(f"{user.email} is the last active admin; make another user admin first")
+
+
+def deactivate_user(session: Session, actor: User, email: str) -> User:
+    require_admin(actor, "user deactivate")
+    user = get_user(session, email)
+    if not user.active:
+        return user
+    if user.role == Role.admin:
+        _keep_one_admin(session, user)
+    before = user_snapshot(user)
+    user.active = False
+    user.updated_at = utcnow()
+    session.add(user)
+    session.flush()
+    audit.record(
+        session, actor, "user.deactivate", "user", user.email, before=before, after=user_snapshot(user)
+    )
+    return user
+
+
+def count_users(session: Session) -> int:
+    return session.exec(select(func.count()).select_from(User)).one()

@@ -1,0 +1,123 @@
+"""Validation of e-mail addresses, ISO 4217 currencies, ISO 639-1 languages and amounts (verdicts cached)."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+
+from partnerctl.errors import InvalidInput
+
+
+@lru_cache(maxsize=200_000)
+def _email_verdict(raw: str) -> tuple[str | None, str | None]:
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        info = validate_email(raw, check_deliverability=False)
+    except EmailNotValidError as exc:
+        return None, str(exc)
+    # The domain part is case-insensitive and so is, in practice, the local part.
+    return info.normalized.lower(), None
+
+
+def normalize_email(raw: str, *, field: str = "e-mail") -> str:
+    """Validate (no DNS lookup) and normalise an address; cached so bulk imports pay once per address."""
+    value = (raw or "").strip()
+    if not value:
+        raise InvalidInput(f"{field} is empty")
+    normalized, error = _email_verdict(value)
+    if normalized is None:
+        raise InvalidInput(f"invalid {field} {value!r}: {error}")
+    return normalized
+
+
+@lru_cache(maxsize=1024)
+def _currency_ok(code: str) -> bool:
+    import pycountry
+
+    return pycountry.currencies.get(alpha_3=code) is not None
+
+
+def normalize_currency(raw: str) -> str:
+    code = (raw or "").strip().upper()
+    if len(code) != 3 or not code.isalpha() or not _currency_ok(code):
+        raise InvalidInput(f"unknown currency {raw!r}: use an ISO 4217 code such as EUR, USD, DKK")
+    return code
+
+
+@lru_cache(maxsize=1024)
+def _language_ok(code: str) -> bool:
+    import pycountry
+
+    return pycountry.languages.get(alpha_2=code) is not None
+
+
+def normalize_language(raw: str) -> str:
+    code = (raw or "").strip().lower()
+    if len(code) != 2 or not code.isalpha() or not _language_ok(code):
+        raise InvalidInput(f"unknown language {raw!r}: use an ISO 639-1 code such as en, nl, de, fr, da")
+    return code
+
+
+@lru_cache(maxsize=1024)
+def _country_ok(code: str) -> bool:
+    import pycountry
+
+    return pycountry.countries.get(alpha_2=code) is not None
+
+
+def normalize_country(raw: str) -> str:
+    code = (raw or "").strip().upper()
+    if len(code) != 2 or not code.isalpha() or not _country_ok(code):
+        raise InvalidInput(f"unknown country {raw!r}: use an ISO 3166-1 alpha-2 code such as NL, DE, DK")
+    return code
+
+
+def currency_exponent(code: str) -> int:
+    """Minor units of a currency (JPY 0, EUR 2, KWD 3)."""
+    return _MINOR_UNITS.get(code, 2)
+
+
+# ISO 4217 minor units that differ from 2 (pycountry does not carry them).
+_MINOR_UNITS = {
+    "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0, "PYG": 0,
+    "RWF": 0, "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
+    "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3, "CLF": 4, "UYW": 4,
+}  # fmt: skip
+
+
+def parse_amount(raw: str | Decimal, *, field: str = "amount", allow_negative: bool = False) -> Decimal:
+    if isinstance(raw, Decimal):
+        value = raw
+    else:
+        text = str(raw).strip().replace("_", "")
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            raise InvalidInput(f"{field} must be a number like 12.50, not {raw!r}") from None
+    if not value.is_finite():
+        raise InvalidInput(f"{field} must be a finite number, not {raw!r}")
+    if value < 0 and not allow_negative:
+        raise InvalidInput(f"{field} must not be negative")
+    if abs(value) >= Decimal("1e12"):
+        raise InvalidInput(f"{field} is too large")
+    return value
+
+
+def require_text(raw: str | None, field: str, *, max_length: int = 200) -> str:
+    value = (raw or "").strip()
+    if not value:
+        raise InvalidInput(f"{field} must not be empty")
+    if len(value) > max_length:
+        raise InvalidInput(f"{field} is longer than {max_length} characters")
+    return value
+
+
+def require_key(raw: str | None, field: str) -> str:
+    """Catalogue keys: lowercase letters, digits, '-' and '_'."""
+    import re
+
+    value = (raw or "").strip().lower()
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", value):
+        raise InvalidInput(f"invalid {field} {raw!r}: use lowercase letters, digits, '-' or '_' (at most 64)")
+    return value

@@ -1,0 +1,1 @@
+"""The store: SQLModel tables, engine and session scope, bundled Alembic migrations."""

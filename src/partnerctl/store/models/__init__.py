@@ -1,0 +1,29 @@
+"""All tables; importing this module registers every table on SQLModel.metadata."""
+
+from partnerctl.store.models.core import (
+    AuditEvent,
+    Integration,
+    Partner,
+    Product,
+    User,
+    UserBase,
+    UserCreate,
+    UserPublic,
+    UserUpdate,
+)
+from partnerctl.store.models.outbox import OutboxMessage
+from partnerctl.store.models.templates import ConfigTemplate
+
+__all__ = [
+    "AuditEvent",
+    "ConfigTemplate",
+    "Integration",
+    "OutboxMessage",
+    "Partner",
+    "Product",
+    "User",
+    "UserBase",
+    "UserCreate",
+    "UserPublic",
+    "UserUpdate",
+]

@@ -1,0 +1,119 @@
+"""Core tables: the partner space, its users, the product and integration catalogues, the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from partnerctl.store.types import Money, UTCDateTime, utcnow
+
+
+class Role(StrEnum):
+    admin = "admin"
+    bookkeeper = "bookkeeper"
+
+
+class Period(StrEnum):
+    monthly = "monthly"
+    yearly = "yearly"
+
+
+class IntegrationKind(StrEnum):
+    accounting = "accounting"
+    identity = "identity"
+    other = "other"
+
+
+def created_at_field() -> Any:
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class Partner(SQLModel, table=True):
+    """The partner space this store belongs to (one row)."""
+
+    __tablename__ = "partner"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    created_at: datetime = created_at_field()
+
+
+class UserBase(SQLModel):
+    email: str = Field(max_length=320)
+    name: str = Field(default="", max_length=200)
+    role: Role = Field(default=Role.bookkeeper, sa_type=sa.String(20))
+    language: str = Field(default="en", max_length=8)
+
+
+class User(UserBase, table=True):
+    __tablename__ = "users"
+    __table_args__ = (sa.UniqueConstraint("email", name="uq_users_email"),)
+    id: int | None = Field(default=None, primary_key=True)
+    active: bool = Field(default=True)
+    created_at: datetime = created_at_field()
+    updated_at: datetime = created_at_field()
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.admin
+
+
+class UserCreate(UserBase):
+    pass
+
+
+class UserUpdate(SQLModel):
+    name: str | None = None
+    role: Role | None = None
+    language: str | None = None
+
+
+class UserPublic(UserBase):
+    id: int
+    active: bool
+    created_at: datetime
+
+
+class Product(SQLModel, table=True):
+    __tablename__ = "products"
+    __table_args__ = (sa.UniqueConstraint("key", name="uq_products_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=64)
+    name: str = Field(max_length=200)
+    price_per_seat: Decimal = Field(sa_type=Money)
+    currency: str = Field(max_length=3)
+    period: Period = Field(default=Period.monthly, sa_type=sa.String(10))
+    created_at: datetime = created_at_field()
+
+
+class Integration(SQLModel, table=True):
+    __tablename__ = "integrations"
+    __table_args__ = (sa.UniqueConstraint("key", name="uq_integrations_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=64)
+    name: str = Field(max_length=200)
+    kind: IntegrationKind = Field(default=IntegrationKind.other, sa_type=sa.String(20))
+    created_at: datetime = created_at_field()
+
+
+class AuditEvent(SQLModel, table=True):
+    """One row per mutation, written in the mutation's own transaction."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        sa.Index("ix_audit_events_at", "at"),
+        sa.Index("ix_audit_events_action", "action"),
+        sa.Index("ix_audit_events_actor", "actor"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    actor: str = Field(max_length=320)
+    action: str = Field(max_length=64)
+    entity: str = Field(max_length=64)
+    key: str = Field(max_length=320)
+    before: dict | None = Field(default=None, sa_type=sa.JSON)
+    after: dict | None = Field(default=None, sa_type=sa.JSON)

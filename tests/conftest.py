@@ -1,0 +1,232 @@
+"""Shared fixtures: isolation, a fresh store on SQLite and PostgreSQL, and a CLI runner."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import keyring
+import pytest
+from keyring.backend import KeyringBackend
+from typer.testing import CliRunner
+
+from partnerctl.cli import app
+from partnerctl.context import dispose_engines
+
+PG_ENV = "PARTNERCTL_TEST_POSTGRES_URL"
+ADMIN = "anna@acme.example"
+_ENV_TO_CLEAR = (
+    "PARTNERCTL_PROFILE", "PARTNERCTL_STORE", "PARTNERCTL_USER", "PARTNERCTL_STORE_PASSWORD",
+    "PARTNERCTL_SMTP_PASSWORD", "PARTNERCTL_DEBUG", "PARTNERCTL_CONFIG_DIR", "PARTNERCTL_DATA_DIR",
+)  # fmt: skip
+
+
+class MemoryKeyring(KeyringBackend):
+    """An in-memory keyring so no test touches the machine's real one."""
+
+    priority = 1
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.store: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service, username):
+        return self.store.get((service, username))
+
+    def set_password(self, service, username, password):
+        self.store[(service, username)] = password
+
+    def delete_password(self, service, username):
+        from keyring.errors import PasswordDeleteError
+
+        if (service, username) not in self.store:
+            raise PasswordDeleteError(username)
+        del self.store[(service, username)]
+
+
+@pytest.fixture(autouse=True)
+def isolate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKeyring]:
+    for name in _ENV_TO_CLEAR:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PARTNERCTL_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("PARTNERCTL_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "200")
+    # Subprocesses get a keyring that stores nothing, never the machine's real one.
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    ring = MemoryKeyring()
+    previous = keyring.get_keyring()
+    keyring.set_keyring(ring)
+    yield ring
+    keyring.set_keyring(previous)
+    dispose_engines()
+
+
+# -- stores -------------------------------------------------------------------------------------
+
+_SQLITE_TEMPLATE: dict[str, Path] = {}
+_PG_DATABASE: dict[str, str] = {}
+
+
+def _migrated_sqlite_template(tmp_path_factory) -> Path:
+    if "path" not in _SQLITE_TEMPLATE:
+        from partnerctl.store.engine import make_engine, normalize_url
+        from partnerctl.store.schema import upgrade
+
+        path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+        engine = make_engine(normalize_url(f"sqlite:///{path}"))
+        upgrade(engine)
+        engine.dispose()
+        _SQLITE_TEMPLATE["path"] = path
+    return _SQLITE_TEMPLATE["path"]
+
+
+def postgres_admin_url() -> str:
+    url = os.environ.get(PG_ENV)
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail(f"{PG_ENV} is not set: CI must run the PostgreSQL leg")
+        pytest.skip(f"set {PG_ENV} to run the PostgreSQL leg")
+    return url
+
+
+def _pg_session_database() -> str:
+    """One database per test session (so parallel runs never collide), migrated once."""
+    if "url" not in _PG_DATABASE:
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.engine import make_url
+
+        from partnerctl.store.engine import make_engine, normalize_url
+        from partnerctl.store.schema import upgrade
+
+        admin_url = normalize_url(postgres_admin_url())
+        name = f"partnerctl_t_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        url = make_url(admin_url).set(database=name)
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        _PG_DATABASE["url"] = url.render_as_string(hide_password=False)
+        _PG_DATABASE["name"] = name
+    return _PG_DATABASE["url"]
+
+
+def truncate_all(url: str) -> None:
+    from sqlalchemy import create_engine, text
+    from sqlmodel import SQLModel
+
+    import partnerctl.store.models  # noqa: F401
+
+    engine = create_engine(url)
+    names = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if "name" in _PG_DATABASE:
+        from sqlalchemy import create_engine, text
+
+        from partnerctl.store.engine import normalize_url
+
+        dispose_engines()
+        admin = create_engine(normalize_url(os.environ[PG_ENV]), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{_PG_DATABASE["name"]}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def store_url(backend: str, tmp_path: Path, tmp_path_factory, monkeypatch) -> str:
+    """A fresh, migrated, empty store; PARTNERCTL_STORE points at it."""
+    if backend == "sqlite":
+        path = tmp_path / "store.db"
+        shutil.copy(_migrated_sqlite_template(tmp_path_factory), path)
+        os.chmod(path, 0o600)
+        url = f"sqlite:///{path}"
+    else:
+        url = _pg_session_database()
+        dispose_engines()
+        truncate_all(url)
+    monkeypatch.setenv("PARTNERCTL_STORE", url)
+    return url
+
+
+# -- the CLI ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    exit_code: int
+    stdout: str
+    stderr: str
+    exception: BaseException | None
+
+    def json(self):
+        return json.loads(self.stdout)
+
+    def __repr__(self) -> str:  # shown by pytest when an assertion fails
+        return f"Result(exit_code={self.exit_code}, stdout={self.stdout[-2000:]!r}, stderr={self.stderr[-2000:]!r})"
+
+
+class Cli:
+    def __init__(self) -> None:
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, input: str | None = None, env: dict | None = None) -> Result:
+        res = self.runner.invoke(app, [str(a) for a in args], input=input, env=env, catch_exceptions=True)
+        exc = res.exception if not isinstance(res.exception, SystemExit) else None
+        return Result(res.exit_code, res.stdout, res.stderr, exc)
+
+    def ok(self, *args: str, **kw) -> Result:
+        result = self(*args, **kw)
+        assert result.exit_code == 0, result
+        return result
+
+    def fails(self, code: int, *args: str, **kw) -> Result:
+        """Runs a command that must fail with `code`, one clear line on stderr and no traceback."""
+        result = self(*args, **kw)
+        assert result.exit_code == code, result
+        assert result.exception is None, result
+        assert "Traceback" not in result.stderr
+        lines = [ln for ln in result.stderr.splitlines() if ln.strip() and not ln.startswith("hint:")]
+        assert len(lines) >= 1, result
+        return result
+
+
+@pytest.fixture
+def cli() -> Cli:
+    return Cli()
+
+
+@pytest.fixture
+def initialized(store_url: str, cli: Cli) -> str:
+    """A store with a partner space, admin anna@acme.example as the acting user."""
+    cli.ok("init", "--partner", "Acme Partners", "--admin-email", ADMIN, "--admin-name", "Anna")
+    return store_url
+
+
+def run_partnerctl(*args: str, env: dict | None = None, input: str | None = None, timeout: float = 120):
+    """Run the real CLI in a subprocess with this test's environment."""
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "partnerctl", *map(str, args)],
+        env=full_env, input=input, capture_output=True, text=True, timeout=timeout,
+    )  # fmt: skip
