@@ -34,3 +34,29 @@ def queue_message(
     session.add(message)
     session.flush()
     return message, True
+
+
+def queue_template(
+    session: Session,
+    *,
+    template: str,
+    language: str | None,
+    to: str,
+    dedupe_key: str,
+    context: dict[str, object],
+    kind: str | None = None,
+) -> tuple[OutboxMessage, bool]:
+    """Render a shipped (or overridden) mail template in the recipient's language and queue it."""
+    from partnerctl.mail.render import render
+
+    rendered = render(template, language, context)
+    return queue_message(
+        session,
+        dedupe_key=dedupe_key,
+        kind=kind or template,
+        to=to,
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        language=rendered.language,
+    )

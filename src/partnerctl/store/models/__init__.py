@@ -1,5 +1,6 @@
 """All tables; importing this module registers every table on SQLModel.metadata."""
 
+from partnerctl.store.models.clients import Client, ClientAssignment, ClientGroup, ClientIntegration
 from partnerctl.store.models.core import (
     AuditEvent,
     Integration,
@@ -12,10 +13,16 @@ from partnerctl.store.models.core import (
     UserUpdate,
 )
 from partnerctl.store.models.outbox import OutboxMessage
+from partnerctl.store.models.subscriptions import Subscription
 from partnerctl.store.models.templates import ConfigTemplate
 
 __all__ = [
     "AuditEvent",
+    "Client",
+    "ClientAssignment",
+    "ClientGroup",
+    "ClientIntegration",
+    "Subscription",
     "ConfigTemplate",
     "Integration",
     "OutboxMessage",

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 13:33:56.408859
+Create Date: 2026-11-22 13:37:34.594838
 """
 from collections.abc import Sequence
 
@@ -116,11 +116,121 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('email', name='uq_users_email')
     )
+    op.create_table('clients',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('ref', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('name_key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('contact_name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+    sa.Column('contact_email', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True),
+    sa.Column('billing_street', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+    sa.Column('billing_city', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+    sa.Column('billing_zip', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
+    sa.Column('billing_country', sqlmodel.sql.sqltypes.AutoString(length=2), nullable=True),
+    sa.Column('shipping_street', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+    sa.Column('shipping_city', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+    sa.Column('shipping_zip', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
+    sa.Column('shipping_country', sqlmodel.sql.sqltypes.AutoString(length=2), nullable=True),
+    sa.Column('currency', sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
+    sa.Column('language', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+    sa.Column('permissions', sa.JSON(), nullable=False),
+    sa.Column('missing_receipts', sa.Integer(), nullable=False),
+    sa.Column('wallet_balance', partnerctl.store.types.Money(precision=18, scale=6), nullable=False),
+    sa.Column('expenses_ready', sa.Integer(), nullable=False),
+    sa.Column('template_id', sa.Integer(), nullable=True),
+    sa.Column('template_version', sa.Integer(), nullable=True),
+    sa.Column('template_applied', sa.JSON(), nullable=True),
+    sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True),
+    sa.Column('created_at', partnerctl.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', partnerctl.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['template_id'], ['templates.id'], ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('ref', name='uq_clients_ref')
+    )
+    with op.batch_alter_table('clients', schema=None) as batch_op:
+        batch_op.create_index('ix_clients_created_at', ['created_at'], unique=False)
+        batch_op.create_index('ix_clients_missing_receipts', ['missing_receipts'], unique=False)
+        batch_op.create_index('ix_clients_name_key', ['name_key'], unique=False)
+        batch_op.create_index('ix_clients_status', ['status'], unique=False)
+        batch_op.create_index('ix_clients_template_id', ['template_id'], unique=False)
+
+    op.create_table('client_assignments',
+    sa.Column('client_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['client_id'], ['clients.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('client_id', 'user_id')
+    )
+    with op.batch_alter_table('client_assignments', schema=None) as batch_op:
+        batch_op.create_index('ix_client_assignments_user', ['user_id'], unique=False)
+
+    op.create_table('client_groups',
+    sa.Column('client_id', sa.Integer(), nullable=False),
+    sa.Column('group_name', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.ForeignKeyConstraint(['client_id'], ['clients.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('client_id', 'group_name')
+    )
+    with op.batch_alter_table('client_groups', schema=None) as batch_op:
+        batch_op.create_index('ix_client_groups_group', ['group_name'], unique=False)
+
+    op.create_table('client_integrations',
+    sa.Column('client_id', sa.Integer(), nullable=False),
+    sa.Column('integration_id', sa.Integer(), nullable=False),
+    sa.Column('state', sa.String(length=10), nullable=False),
+    sa.ForeignKeyConstraint(['client_id'], ['clients.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['integration_id'], ['integrations.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('client_id', 'integration_id')
+    )
+    op.create_table('subscriptions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('client_id', sa.Integer(), nullable=False),
+    sa.Column('product_id', sa.Integer(), nullable=False),
+    sa.Column('seats', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('payer', sa.String(length=10), nullable=False),
+    sa.Column('start_date', sa.Date(), nullable=False),
+    sa.Column('next_payment_date', sa.Date(), nullable=False),
+    sa.Column('allow_client_edit', sa.Boolean(), nullable=False),
+    sa.Column('editor_name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+    sa.Column('editor_email', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True),
+    sa.Column('created_at', partnerctl.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', partnerctl.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['client_id'], ['clients.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['product_id'], ['products.id'], ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('subscriptions', schema=None) as batch_op:
+        batch_op.create_index('ix_subscriptions_client', ['client_id'], unique=False)
+        batch_op.create_index('ix_subscriptions_status_next', ['status', 'next_payment_date'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('subscriptions', schema=None) as batch_op:
+        batch_op.drop_index('ix_subscriptions_status_next')
+        batch_op.drop_index('ix_subscriptions_client')
+
+    op.drop_table('subscriptions')
+    op.drop_table('client_integrations')
+    with op.batch_alter_table('client_groups', schema=None) as batch_op:
+        batch_op.drop_index('ix_client_groups_group')
+
+    op.drop_table('client_groups')
+    with op.batch_alter_table('client_assignments', schema=None) as batch_op:
+        batch_op.drop_index('ix_client_assignments_user')
+
+    op.drop_table('client_assignments')
+    with op.batch_alter_table('clients', schema=None) as batch_op:
+        batch_op.drop_index('ix_clients_template_id')
+        batch_op.drop_index('ix_clients_status')
+        batch_op.drop_index('ix_clients_name_key')
+        batch_op.drop_index('ix_clients_missing_receipts')
+        batch_op.drop_index('ix_clients_created_at')
+
+    op.drop_table('clients')
     op.drop_table('users')
     with op.batch_alter_table('templates', schema=None) as batch_op:
         batch_op.drop_index('uq_templates_one_default', sqlite_where=sa.text('is_default'), postgresql_where=sa.text('is_default'))
