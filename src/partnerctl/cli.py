@@ -182,7 +182,7 @@ def root(
 
 
 def _register() -> None:
-    from partnerctl.commands import audit, catalog, init, profile, store, user
+    from partnerctl.commands import audit, batch, catalog, init, profile, store, user
 
     app.command("init", help="Create the store, the first admin and the default template.")(init.init)
     app.add_typer(profile.app, name="profile", help="Manage profiles (stores and users) in config.toml.")
@@ -191,6 +191,7 @@ def _register() -> None:
     app.add_typer(catalog.product_app, name="product", help="Manage the product catalogue.")
     app.add_typer(catalog.integration_app, name="integration", help="Manage the integration catalogue.")
     app.add_typer(audit.app, name="audit", help="Read the audit log.")
+    app.command("batch", help="Run many partnerctl command lines in one process.")(batch.batch)
 
 
 _register()
