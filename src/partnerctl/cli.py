@@ -183,6 +183,7 @@ def root(
 
 def _register() -> None:
     from partnerctl.commands import audit, batch, catalog, init, profile, store, user
+    from partnerctl.commands import outbox as outbox_cmd
 
     app.command("init", help="Create the store, the first admin and the default template.")(init.init)
     app.add_typer(profile.app, name="profile", help="Manage profiles (stores and users) in config.toml.")
@@ -191,6 +192,7 @@ def _register() -> None:
     app.add_typer(catalog.product_app, name="product", help="Manage the product catalogue.")
     app.add_typer(catalog.integration_app, name="integration", help="Manage the integration catalogue.")
     app.add_typer(audit.app, name="audit", help="Read the audit log.")
+    app.add_typer(outbox_cmd.app, name="outbox", help="Look at and deliver the outbox of outgoing e-mail.")
     app.command("batch", help="Run many partnerctl command lines in one process.")(batch.batch)
 
 

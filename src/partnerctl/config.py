@@ -54,6 +54,7 @@ SETTABLE_KEYS: dict[str, Any] = {
     "mail.smtp.security": _choice(*_SECURITY),
     "mail.smtp.username": _text,
     "mail.smtp.timeout": _port,
+    "mail.smtp.cafile": _text,
 }
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from partnerctl.store.models import OutboxMessage
+from partnerctl.errors import Conflict, InvalidInput, NotFound
+from partnerctl.store.models import OutboxMessage, User
+from partnerctl.store.models.outbox import OutboxStatus
 
 
 def queue_message(
@@ -60,3 +62,97 @@ def queue_template(
         html=rendered.html,
         language=rendered.language,
     )
+
+
+def list_messages(
+    session: Session, *, status: str | None = None, limit: int = 50, kind: str | None = None
+) -> list[OutboxMessage]:
+    """Newest first."""
+    from sqlmodel import col
+
+    query = select(OutboxMessage)
+    if status is not None:
+        query = query.where(OutboxMessage.status == parse_status(status))
+    if kind is not None:
+        query = query.where(OutboxMessage.kind == kind)
+    return list(session.exec(query.order_by(col(OutboxMessage.id).desc()).limit(limit)))
+
+
+def count_by_status(session: Session) -> dict[str, int]:
+    from sqlmodel import func
+
+    rows = session.exec(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all()
+    counts = {s.value: 0 for s in OutboxStatus}
+    counts.update({str(status): n for status, n in rows})
+    return counts
+
+
+def parse_status(raw: str) -> OutboxStatus:
+    try:
+        return OutboxStatus(raw.strip().lower())
+    except ValueError:
+        raise InvalidInput(f"unknown status {raw!r}: use pending, sent or failed") from None
+
+
+def get_message(session: Session, message_id: int) -> OutboxMessage:
+    message = session.get(OutboxMessage, message_id)
+    if message is None:
+        raise NotFound(f"no outbox message {message_id}", hint="list them with `partnerctl outbox list`")
+    return message
+
+
+def retry_message(session: Session, actor: User, message_id: int) -> OutboxMessage:
+    """Put a failed message back in the queue, due now (admins only)."""
+    from partnerctl.services import audit
+    from partnerctl.services.users import require_admin
+    from partnerctl.store.types import utcnow
+
+    require_admin(actor, "outbox retry")
+    message = get_message(session, message_id)
+    if message.status != OutboxStatus.failed:
+        raise Conflict(
+            f"outbox message {message_id} is {message.status}, only a failed message can be retried"
+        )
+    before = {"status": message.status, "last_error": message.last_error, "attempts": message.attempts}
+    message.status = OutboxStatus.pending
+    message.attempts = 0
+    message.next_attempt_at = utcnow()
+    message.lease_owner = None
+    message.lease_until = None
+    session.add(message)
+    session.flush()
+    audit.record(
+        session, actor, "outbox.retry", "outbox", str(message_id), before=before, after={"status": "pending"}
+    )
+    return message
+
+
+def queue_test_message(session: Session, actor: User, *, to: str, language: str = "en") -> OutboxMessage:
+    """Queue the shipped `test` template to `to`, to check the mail set-up end to end (admins only)."""
+    import uuid
+
+    from partnerctl.services import audit
+    from partnerctl.services.users import require_admin
+    from partnerctl.services.validation import normalize_email, normalize_language
+    from partnerctl.store.types import utcnow
+
+    require_admin(actor, "outbox test")
+    address = normalize_email(to)
+    lang = normalize_language(language)
+    message, _ = queue_template(
+        session,
+        template="test",
+        language=lang,
+        to=address,
+        dedupe_key=f"test:{uuid.uuid4().hex}",
+        context={
+            "actor": actor.name or actor.email,
+            "email": address,
+            "at": utcnow().strftime("%Y-%m-%d %H:%M UTC"),
+        },
+        kind="test",
+    )
+    audit.record(
+        session, actor, "outbox.test", "outbox", str(message.id), after={"to": address, "language": lang}
+    )
+    return message

@@ -1,0 +1,276 @@
+"""Delivering the outbox exactly once: claim with a lease, send outside the transaction, then mark.
+
+Every step is its own short transaction on the Engine:
+1. claim: pending, due, unleased rows get `lease_owner`/`lease_until` (PostgreSQL: FOR UPDATE SKIP
+   LOCKED, so concurrent senders take disjoint rows; SQLite: the IMMEDIATE transaction of
+   session_scope serialises claimers);
+2. send each message with no transaction open (a slow mail server never holds a lock);
+3. mark each message sent (with the server's answer), failed, or deferred with a backoff — one commit
+   per message, before the next one is handed over, so a process killed at any moment leaves at most
+   the one message that was on the wire unmarked; its lease expires and the next run sends it.
+A sender stops handing messages over before its lease runs out, so nobody else can claim a message
+it is still sending.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import col, func, select
+
+from partnerctl.mail.message import OutgoingMessage, build_email, envelope_recipient, envelope_sender
+from partnerctl.mail.transport import (
+    MailSettings,
+    PermanentFailure,
+    TemporaryFailure,
+    TransportUnavailable,
+    open_transport,
+)
+from partnerctl.store.engine import is_sqlite, session_scope
+from partnerctl.store.models import OutboxMessage
+from partnerctl.store.models.outbox import OutboxStatus
+from partnerctl.store.types import utcnow
+
+DEFAULT_LEASE_SECONDS = 300.0
+DEFAULT_CHUNK = 100
+DEFAULT_BACKOFF_SECONDS = 60.0
+MAX_BACKOFF_SECONDS = 6 * 3600.0
+MAX_ATTEMPTS = 20
+_TABLE = OutboxMessage.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class DeliveryOptions:
+    lease_seconds: float = DEFAULT_LEASE_SECONDS
+    chunk: int = DEFAULT_CHUNK
+    backoff_seconds: float = DEFAULT_BACKOFF_SECONDS
+    max_attempts: int = MAX_ATTEMPTS
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    failed: int = 0
+    deferred: int = 0
+    left: int = 0
+    due: int = 0
+    dry_run: bool = False
+    destination: str = ""
+    problems: list[str] = field(default_factory=list)
+    stopped: str | None = None
+
+    def note(self, problem: str) -> None:
+        if len(self.problems) < 20:
+            self.problems.append(problem)
+
+
+def _due_clause(now):
+    return sa.and_(
+        _TABLE.c.status == OutboxStatus.pending.value,
+        _TABLE.c.next_attempt_at <= now,
+        sa.or_(_TABLE.c.lease_until.is_(None), _TABLE.c.lease_until < now),
+    )
+
+
+def count_due(engine: Engine) -> int:
+    with session_scope(engine, readonly=True) as s:
+        return s.exec(select(func.count()).select_from(OutboxMessage).where(_due_clause(utcnow()))).one()
+
+
+def count_pending(engine: Engine) -> int:
+    with session_scope(engine, readonly=True) as s:
+        return s.exec(
+            select(func.count()).where(col(OutboxMessage.status) == OutboxStatus.pending.value)
+        ).one()
+
+
+def claim(engine: Engine, owner: str, limit: int, lease_seconds: float) -> list[OutgoingMessage]:
+    """Lease up to `limit` due messages to `owner` in one short transaction."""
+    now = utcnow()
+    with session_scope(engine) as s:
+        query = select(OutboxMessage).where(_due_clause(now)).order_by(col(OutboxMessage.id)).limit(limit)
+        if not is_sqlite(engine.url):
+            query = query.with_for_update(skip_locked=True)
+        rows = list(s.exec(query))
+        if not rows:
+            return []
+        ids = [r.id for r in rows]
+        s.connection().execute(
+            sa.update(_TABLE)
+            .where(_TABLE.c.id.in_(ids))
+            .values(lease_owner=owner, lease_until=now + timedelta(seconds=lease_seconds))
+        )
+        return [
+            OutgoingMessage(
+                id=r.id,
+                dedupe_key=r.dedupe_key,
+                to_addr=r.to_addr,
+                from_addr=r.from_addr,
+                subject=r.subject,
+                body_text=r.body_text,
+                body_html=r.body_html,
+                created_at=r.created_at,
+                attempts=r.attempts,
+            )
+            for r in rows
+        ]
+
+
+def _finish(engine: Engine, owner: str, message_id: int, **values) -> bool:
+    """Update one leased message; False when the lease was lost (another sender owns it now)."""
+    with session_scope(engine) as s:
+        result = s.connection().execute(
+            sa.update(_TABLE)
+            .where(_TABLE.c.id == message_id, _TABLE.c.lease_owner == owner)
+            .values(lease_owner=None, lease_until=None, attempts=_TABLE.c.attempts + 1, **values)
+        )
+        return result.rowcount == 1
+
+
+def _backoff(attempts: int, options: DeliveryOptions) -> timedelta:
+    return timedelta(seconds=min(options.backoff_seconds * (2 ** max(attempts - 1, 0)), MAX_BACKOFF_SECONDS))
+
+
+def _defer(
+    engine: Engine,
+    owner: str,
+    msg: OutgoingMessage,
+    reason: str,
+    options: DeliveryOptions,
+    report: DeliveryReport,
+) -> None:
+    attempts = msg.attempts + 1
+    if attempts >= options.max_attempts:
+        _finish(
+            engine,
+            owner,
+            msg.id,
+            status=OutboxStatus.failed.value,
+            last_error=f"gave up after {attempts} attempts: {reason}",
+        )
+        report.failed += 1
+        report.note(f"#{msg.id} {msg.to_addr}: gave up after {attempts} attempts: {reason}")
+        return
+    _finish(
+        engine,
+        owner,
+        msg.id,
+        last_error=reason,
+        next_attempt_at=utcnow() + _backoff(attempts, options),
+    )
+    report.deferred += 1
+    report.note(f"#{msg.id} {msg.to_addr}: deferred: {reason}")
+
+
+def release(engine: Engine, owner: str) -> None:
+    """Give back whatever this sender still holds, so the next run need not wait for the lease."""
+    with session_scope(engine) as s:
+        s.connection().execute(
+            sa.update(_TABLE)
+            .where(_TABLE.c.lease_owner == owner, _TABLE.c.status == OutboxStatus.pending.value)
+            .values(lease_owner=None, lease_until=None)
+        )
+
+
+def deliver(
+    engine: Engine,
+    settings: MailSettings,
+    *,
+    limit: int | None = None,
+    dry_run: bool = False,
+    options: DeliveryOptions | None = None,
+) -> DeliveryReport:
+    """Send what is due (at most `limit`); returns how many were sent, failed, deferred and left."""
+    options = options or DeliveryOptions()
+    report = DeliveryReport(dry_run=dry_run, destination=settings.describe())
+    if dry_run:
+        due = count_due(engine)
+        report.due = due if limit is None else min(due, limit)
+        report.left = count_pending(engine)
+        return report
+
+    owner = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    # Stop handing messages over well before the lease ends: a send in flight must finish first.
+    margin = min(options.lease_seconds * 0.25, max(settings.smtp_timeout, 5.0))
+    remaining = limit
+    transport = None
+    try:
+        while remaining is None or remaining > 0:
+            size = options.chunk if remaining is None else min(options.chunk, remaining)
+            claimed_at = time.monotonic()
+            batch = claim(engine, owner, size, options.lease_seconds)
+            if not batch:
+                break
+            if remaining is not None:
+                remaining -= len(batch)
+            deadline = claimed_at + options.lease_seconds - margin
+            if transport is None:
+                try:
+                    transport = open_transport(settings)
+                except TransportUnavailable as exc:
+                    for msg in batch:
+                        _defer(engine, owner, msg, exc.reason, options, report)
+                    report.stopped = exc.reason
+                    break
+            if not _send_batch(engine, owner, transport, batch, settings, options, report, deadline):
+                break
+    finally:
+        if transport is not None:
+            transport.close()
+        release(engine, owner)
+    report.left = count_pending(engine)
+    return report
+
+
+def _send_batch(engine, owner, transport, batch, settings, options, report, deadline) -> bool:
+    """Send one claimed batch; False when the run must stop (transport gone)."""
+    for index, msg in enumerate(batch):
+        if time.monotonic() >= deadline:
+            # The rest is released in deliver(); the next claim takes it with a fresh lease.
+            return True
+        try:
+            email = build_email(msg, settings.from_addr)
+            sender = envelope_sender(msg, settings.from_addr)
+            recipient = envelope_recipient(msg)
+        except (ValueError, TypeError) as exc:
+            _finish_failed(engine, owner, msg, f"cannot compose the message: {exc}", report)
+            continue
+        try:
+            answer = transport.send(email, sender, recipient)
+        except PermanentFailure as exc:
+            _finish_failed(engine, owner, msg, exc.reason, report)
+        except TemporaryFailure as exc:
+            _defer(engine, owner, msg, exc.reason, options, report)
+        except TransportUnavailable as exc:
+            for rest in batch[index:]:
+                _defer(engine, owner, rest, exc.reason, options, report)
+            report.stopped = exc.reason
+            return False
+        else:
+            if _finish(
+                engine,
+                owner,
+                msg.id,
+                status=OutboxStatus.sent.value,
+                sent_at=utcnow(),
+                server_response=answer[:1000],
+                last_error=None,
+            ):
+                report.sent += 1
+            else:
+                report.note(f"#{msg.id}: sent, but its lease had passed to another sender")
+                report.sent += 1
+    return True
+
+
+def _finish_failed(engine, owner, msg: OutgoingMessage, reason: str, report: DeliveryReport) -> None:
+    _finish(engine, owner, msg.id, status=OutboxStatus.failed.value, last_error=reason)
+    report.failed += 1
+    report.note(f"#{msg.id} {msg.to_addr}: failed: {reason}")
