@@ -54,6 +54,15 @@ def ensure_default_template(session: Session, actor: User) -> ConfigTemplate:
     current = session.exec(select(ConfigTemplate).where(ConfigTemplate.is_default == True)).first()  # noqa: E712
     if current is not None:
         return current
+    existing = session.exec(
+        select(ConfigTemplate).where(ConfigTemplate.name_key == DEFAULT_TEMPLATE_NAME.lower())
+    ).first()
+    if existing is not None:
+        existing.is_default = True
+        session.add(existing)
+        session.flush()
+        audit.record(session, actor, "template.set-default", "template", existing.name, after={"default": existing.name})
+        return existing
     template = ConfigTemplate(
         name=DEFAULT_TEMPLATE_NAME,
         name_key=DEFAULT_TEMPLATE_NAME.lower(),
