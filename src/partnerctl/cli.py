@@ -192,6 +192,11 @@ def _register() -> None:
     app.add_typer(catalog.product_app, name="product", help="Manage the product catalogue.")
     app.add_typer(catalog.integration_app, name="integration", help="Manage the integration catalogue.")
     app.add_typer(audit.app, name="audit", help="Read the audit log.")
+    from partnerctl.commands import billing, subscription
+
+    app.add_typer(subscription.app, name="subscription", help="Manage client subscriptions: seats, status, payer.")
+    app.add_typer(billing.billing_app, name="billing", help="Run billing and keep the exchange-rate table.")
+    app.add_typer(billing.invoice_app, name="invoice", help="Read invoices.")
     app.add_typer(outbox_cmd.app, name="outbox", help="Look at and deliver the outbox of outgoing e-mail.")
     app.command("batch", help="Run many partnerctl command lines in one process.")(batch.batch)
 

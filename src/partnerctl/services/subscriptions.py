@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import calendar
+from dataclasses import dataclass
 from datetime import date
+from decimal import ROUND_HALF_EVEN, Decimal
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
-from partnerctl.errors import InvalidInput
+from partnerctl.errors import Conflict, InvalidInput, NotFound
 from partnerctl.services import audit
+from partnerctl.services.users import require_admin
+from partnerctl.services.validation import currency_exponent, normalize_email, require_text
 from partnerctl.store.models import Client, Product, Subscription, User
-from partnerctl.store.models.subscriptions import Payer
+from partnerctl.store.models.core import Period
+from partnerctl.store.models.subscriptions import Payer, SubscriptionStatus
+from partnerctl.store.types import utcnow
+
+INVITE_TEMPLATE = "subscription_invite"
+
+
+# -- values -------------------------------------------------------------------------------------
 
 
 def parse_payer(raw: str | Payer) -> Payer:
@@ -17,6 +29,62 @@ def parse_payer(raw: str | Payer) -> Payer:
         return Payer(str(raw).strip().lower())
     except ValueError:
         raise InvalidInput(f"unknown payer {raw!r}: use partner or client") from None
+
+
+def parse_status(raw: str | SubscriptionStatus) -> SubscriptionStatus:
+    try:
+        return SubscriptionStatus(str(raw).strip().lower())
+    except ValueError:
+        raise InvalidInput(f"unknown status {raw!r}: use active, suspended or cancelled") from None
+
+
+def round_money(amount: Decimal, currency: str) -> Decimal:
+    """Round to the currency's minor units (JPY 0, EUR 2, KWD 3), half-even (banker's rounding)."""
+    return amount.quantize(Decimal(1).scaleb(-currency_exponent(currency)), rounding=ROUND_HALF_EVEN)
+
+
+def add_period(current: date, period: Period | str, anchor_day: int | None = None, count: int = 1) -> date:
+    """`count` periods after `current`, on the anchor day or the last day of a shorter month.
+
+    Keeping the anchor apart from the date is what makes month-ends stay month-ends:
+    Jan 31 -> Feb 28 (29) -> Mar 31, not Mar 28.
+    """
+    months = count * (12 if Period(period) == Period.yearly else 1)
+    year, month0 = divmod(current.month - 1 + months, 12)
+    year += current.year
+    day = min(anchor_day or current.day, calendar.monthrange(year, month0 + 1)[1])
+    return date(year, month0 + 1, day)
+
+
+def _anchor_for(day: date) -> int:
+    # A payment on the last day of a month means "month-end", even in a 30-day month.
+    return 31 if day.day == calendar.monthrange(day.year, day.month)[1] else day.day
+
+
+# -- client lookup with bookkeeper isolation ----------------------------------------------------
+
+
+def _client_visibility(actor: User):
+    """A WHERE clause on Client: everything for admins, the assigned clients for a bookkeeper."""
+    from partnerctl.services.clients import visible_clients_filter
+
+    return visible_clients_filter(actor)
+
+
+def get_client(session: Session, actor: User, ref: str) -> Client:
+    """The client by reference; a bookkeeper gets NotFound for clients not assigned to them."""
+    from partnerctl.services.clients import get_client_for
+
+    return get_client_for(session, actor, ref)
+
+
+def get_product(session: Session, key: str) -> Product:
+    from partnerctl.services.catalog import get_product as catalog_get_product
+
+    return catalog_get_product(session, key)
+
+
+# -- snapshots and views ------------------------------------------------------------------------
 
 
 def subscription_snapshot(sub: Subscription, product_key: str | None = None) -> dict:
@@ -30,7 +98,92 @@ def subscription_snapshot(sub: Subscription, product_key: str | None = None) -> 
         "start_date": sub.start_date,
         "next_payment_date": sub.next_payment_date,
         "allow_client_edit": sub.allow_client_edit,
+        "editor_email": sub.editor_email,
     }
+
+
+@dataclass
+class SubscriptionView:
+    id: int
+    client_ref: str
+    client_name: str
+    client_currency: str
+    product: str
+    product_name: str
+    period: str
+    seats: int
+    status: str
+    next_payment_date: date
+    payer: str
+    start_date: date
+    unit_price: Decimal
+    price_currency: str
+    monthly_value: Decimal | None  # in `currency`; None when no rate converts it
+    currency: str
+    allow_client_edit: bool
+    editor_name: str | None
+    editor_email: str | None
+    editor_invited_at: object
+    cancelled_at: object
+    suspended_at: object
+
+
+def monthly_value(seats: int, product: Product, client_currency: str, rates: dict) -> tuple[Decimal, str]:
+    """Seats x price per month in the client's currency; in the product's when no explicit rate exists."""
+    amount = Decimal(seats) * product.price_per_seat
+    if Period(product.period) == Period.yearly:
+        amount = amount / 12
+    if product.currency == client_currency:
+        return round_money(amount, client_currency), client_currency
+    rate = rates.get((product.currency, client_currency))
+    if rate is None:
+        return round_money(amount, product.currency), product.currency
+    return round_money(amount * rate, client_currency), client_currency
+
+
+def _rates(session: Session) -> dict[tuple[str, str], Decimal]:
+    from partnerctl.store.models import ExchangeRate
+
+    return {(r.base, r.quote): r.rate for r in session.exec(select(ExchangeRate))}
+
+
+def _view(sub: Subscription, client: Client, product: Product, rates: dict) -> SubscriptionView:
+    value, currency = monthly_value(sub.seats, product, client.currency, rates)
+    return SubscriptionView(
+        id=sub.id,
+        client_ref=client.ref,
+        client_name=client.name,
+        client_currency=client.currency,
+        product=product.key,
+        product_name=product.name,
+        period=str(product.period),
+        seats=sub.seats,
+        status=str(sub.status),
+        next_payment_date=sub.next_payment_date,
+        payer=str(sub.payer),
+        start_date=sub.start_date,
+        unit_price=product.price_per_seat,
+        price_currency=product.currency,
+        monthly_value=value,
+        currency=currency,
+        allow_client_edit=sub.allow_client_edit,
+        editor_name=sub.editor_name,
+        editor_email=sub.editor_email,
+        editor_invited_at=sub.editor_invited_at,
+        cancelled_at=sub.cancelled_at,
+        suspended_at=sub.suspended_at,
+    )
+
+
+# -- add ------------------------------------------------------------------------------------------
+
+
+def _validate_editor(contact_name: str | None, contact_email: str | None) -> tuple[str, str]:
+    if not (contact_name or "").strip() or not (contact_email or "").strip():
+        raise InvalidInput(
+            "--allow-client-edit needs the client contact: pass --contact-name and --contact-email"
+        )
+    return require_text(contact_name, "contact name"), normalize_email(contact_email, field="contact e-mail")
 
 
 def add_subscription(
@@ -44,21 +197,288 @@ def add_subscription(
     start: date | None = None,
     next_payment: date | None = None,
     today: date | None = None,
+    allow_client_edit: bool = False,
+    contact_name: str | None = None,
+    contact_email: str | None = None,
 ) -> Subscription:
-    """Create a subscription (flushed, audited). The first payment is due on the start date by default."""
+    """Create a subscription (flushed, audited). The first payment is due on the start date by default.
+
+    A next-payment date in the past is refused unless a start date says the subscription is backdated
+    (then `billing run` catches up, one invoice per missed period).
+    """
     if seats < 1:
         raise InvalidInput(f"seats must be at least 1, not {seats}")
-    start = start or today or date.today()
+    today = today or date.today()
+    if next_payment is not None and start is None and next_payment < today:
+        raise InvalidInput(
+            f"next payment date {next_payment} is in the past; pass --start to backdate the subscription"
+        )
+    start = start or today
+    next_payment = next_payment or start
+    if next_payment < start:
+        raise InvalidInput(f"next payment date {next_payment} is before the start date {start}")
+    editor_name = editor_email = None
+    if allow_client_edit:
+        editor_name, editor_email = _validate_editor(contact_name, contact_email)
+    elif contact_name or contact_email:
+        raise InvalidInput("--contact-name and --contact-email only apply with --allow-client-edit")
     sub = Subscription(
         client_id=client.id,
         product_id=product.id,
         seats=seats,
         payer=parse_payer(payer),
         start_date=start,
-        next_payment_date=next_payment or start,
+        next_payment_date=next_payment,
+        anchor_day=_anchor_for(next_payment),
+        allow_client_edit=allow_client_edit,
+        editor_name=editor_name,
+        editor_email=editor_email,
+        created_by=actor if isinstance(actor, str) else actor.email,
     )
     session.add(sub)
     session.flush()
+    if allow_client_edit:
+        _invite_editor(session, sub, client, product)
     audit.record(session, actor, "subscription.add", "subscription", str(sub.id),
                  after={**subscription_snapshot(sub, product.key), "client": client.ref})  # fmt: skip
+    return sub
+
+
+def _invite_editor(session: Session, sub: Subscription, client: Client, product: Product) -> None:
+    """Queue the invitation in the client's language; it grants editing, never billing access."""
+    from partnerctl.services.outbox import queue_template
+    from partnerctl.services.setup import get_partner
+
+    partner = get_partner(session)
+    queue_template(
+        session,
+        template=INVITE_TEMPLATE,
+        language=client.language,
+        to=sub.editor_email,
+        dedupe_key=f"subscription-invite:{sub.id}:{sub.editor_email}",
+        context={
+            "contact_name": sub.editor_name,
+            "contact_email": sub.editor_email,
+            "client_name": client.name,
+            "product_name": product.name,
+            "partner_name": partner.name if partner else "",
+        },
+    )
+    sub.editor_invited_at = utcnow()
+    session.add(sub)
+    session.flush()
+
+
+def create_subscription(
+    session: Session,
+    actor: User,
+    *,
+    client_ref: str,
+    product_key: str,
+    seats: int = 1,
+    payer: str = "partner",
+    start: date | None = None,
+    next_payment: date | None = None,
+    allow_client_edit: bool = False,
+    contact_name: str | None = None,
+    contact_email: str | None = None,
+    today: date | None = None,
+) -> Subscription:
+    """`subscription add`: resolve client and product, then add (admins only)."""
+    require_admin(actor, "subscription add")
+    client = get_client(session, actor, client_ref)
+    product = get_product(session, product_key)
+    return add_subscription(
+        session, actor, client=client, product=product, seats=seats, payer=payer, start=start,
+        next_payment=next_payment, today=today, allow_client_edit=allow_client_edit,
+        contact_name=contact_name, contact_email=contact_email,
+    )  # fmt: skip
+
+
+# -- read -----------------------------------------------------------------------------------------
+
+
+def get_subscription(session: Session, actor: User, sub_id: int) -> Subscription:
+    query = select(Subscription).join(Client, col(Client.id) == Subscription.client_id)
+    query = query.where(Subscription.id == sub_id)
+    query = query.where(_client_visibility(actor))
+    sub = session.exec(query).first()
+    if sub is None:
+        raise NotFound(f"no subscription {sub_id}", hint="list them with `partnerctl subscription list`")
+    return sub
+
+
+def show_subscription(session: Session, actor: User, sub_id: int) -> SubscriptionView:
+    sub = get_subscription(session, actor, sub_id)
+    client = session.get(Client, sub.client_id)
+    product = session.get(Product, sub.product_id)
+    return _view(sub, client, product, _rates(session))
+
+
+SORTS = {
+    "client": (Client.name_key, Subscription.id),
+    "next-payment": (Subscription.next_payment_date, Subscription.id),
+    "seats": (Subscription.seats, Subscription.id),
+    "id": (Subscription.id,),
+}
+
+
+def list_subscriptions(
+    session: Session,
+    actor: User,
+    *,
+    client_ref: str | None = None,
+    status: str | None = None,
+    product_key: str | None = None,
+    due_before: date | None = None,
+    payer: str | None = None,
+    search: str | None = None,
+    sort: str = "client",
+    descending: bool = False,
+) -> list[SubscriptionView]:
+    query = (
+        select(Subscription, Client, Product)
+        .join(Client, col(Client.id) == Subscription.client_id)
+        .join(Product, col(Product.id) == Subscription.product_id)
+    )
+    query = query.where(_client_visibility(actor))
+    if client_ref:
+        query = query.where(Client.id == get_client(session, actor, client_ref).id)
+    if status:
+        query = query.where(Subscription.status == parse_status(status))
+    if product_key:
+        query = query.where(Product.id == get_product(session, product_key).id)
+    if due_before:
+        query = query.where(Subscription.next_payment_date < due_before)
+    if payer:
+        query = query.where(Subscription.payer == parse_payer(payer))
+    if search and search.strip():
+        query = query.where(col(Client.name_key).contains(search.strip().lower()))
+    if sort not in SORTS:
+        raise InvalidInput(f"unknown sort {sort!r}: use {', '.join(SORTS)}")
+    order = [col(c).desc() if descending else col(c).asc() for c in SORTS[sort]]
+    rates = _rates(session)
+    return [
+        _view(sub, client, product, rates) for sub, client, product in session.exec(query.order_by(*order))
+    ]
+
+
+# -- change ---------------------------------------------------------------------------------------
+
+
+def _mutable(sub: Subscription, what: str) -> None:
+    if sub.status == SubscriptionStatus.cancelled:
+        raise Conflict(f"subscription {sub.id} is cancelled; {what} is not possible")
+
+
+def _audit_change(session, actor, action: str, sub: Subscription, before: dict) -> None:
+    product = session.get(Product, sub.product_id)
+    audit.record(session, actor, action, "subscription", str(sub.id), before=before,
+                 after=subscription_snapshot(sub, product.key if product else None))  # fmt: skip
+
+
+def edit_subscription(
+    session: Session,
+    actor: User,
+    sub_id: int,
+    *,
+    seats: int | None = None,
+    payer: str | None = None,
+    next_payment: date | None = None,
+    allow_client_edit: bool | None = None,
+    contact_name: str | None = None,
+    contact_email: str | None = None,
+    today: date | None = None,
+) -> Subscription:
+    require_admin(actor, "subscription edit")
+    sub = get_subscription(session, actor, sub_id)
+    _mutable(sub, "editing it")
+    product = session.get(Product, sub.product_id)
+    before = subscription_snapshot(sub, product.key)
+    changed = False
+    if seats is not None:
+        if seats < 1:
+            raise InvalidInput(f"seats must be at least 1, not {seats}")
+        sub.seats, changed = seats, True
+    if payer is not None:
+        sub.payer, changed = parse_payer(payer), True
+    if next_payment is not None:
+        if next_payment < (today or date.today()):
+            raise InvalidInput(f"next payment date {next_payment} is in the past")
+        sub.next_payment_date, sub.anchor_day, changed = next_payment, _anchor_for(next_payment), True
+    invite = False
+    if allow_client_edit is False:
+        sub.allow_client_edit, sub.editor_name, sub.editor_email, changed = False, None, None, True
+        if contact_name or contact_email:
+            raise InvalidInput("--contact-name and --contact-email do not go with --no-client-edit")
+    elif allow_client_edit or contact_name or contact_email:
+        name = contact_name or (sub.editor_name if sub.allow_client_edit else None)
+        email = contact_email or (sub.editor_email if sub.allow_client_edit else None)
+        if not allow_client_edit and not sub.allow_client_edit:
+            raise InvalidInput("--contact-name and --contact-email only apply with --allow-client-edit")
+        name, email = _validate_editor(name, email)
+        invite = not sub.allow_client_edit or email != sub.editor_email
+        sub.allow_client_edit, sub.editor_name, sub.editor_email, changed = True, name, email, True
+    if not changed:
+        raise InvalidInput(
+            "nothing to change: pass --seats, --payer, --next-payment, --allow-client-edit or --no-client-edit"
+        )
+    sub.updated_at = utcnow()
+    session.add(sub)
+    session.flush()
+    if invite:
+        _invite_editor(session, sub, session.get(Client, sub.client_id), product)
+    _audit_change(session, actor, "subscription.edit", sub, before)
+    return sub
+
+
+def suspend_subscription(session: Session, actor: User, sub_id: int) -> Subscription:
+    require_admin(actor, "subscription suspend")
+    sub = get_subscription(session, actor, sub_id)
+    _mutable(sub, "suspending it")
+    if sub.status == SubscriptionStatus.suspended:
+        raise Conflict(f"subscription {sub.id} is already suspended")
+    before = subscription_snapshot(sub)
+    sub.status, sub.suspended_at, sub.updated_at = SubscriptionStatus.suspended, utcnow(), utcnow()
+    session.add(sub)
+    session.flush()
+    _audit_change(session, actor, "subscription.suspend", sub, before)
+    return sub
+
+
+def resume_subscription(
+    session: Session, actor: User, sub_id: int, *, today: date | None = None
+) -> Subscription:
+    """Resume billing. Periods that passed while suspended are not billed: the next payment date
+    moves on (on its anchor day) to the first one from today."""
+    require_admin(actor, "subscription resume")
+    sub = get_subscription(session, actor, sub_id)
+    _mutable(sub, "resuming it")
+    if sub.status == SubscriptionStatus.active:
+        raise Conflict(f"subscription {sub.id} is already active")
+    today = today or date.today()
+    product = session.get(Product, sub.product_id)
+    before = subscription_snapshot(sub, product.key)
+    nxt, n = sub.next_payment_date, 0
+    while nxt < today:
+        n += 1
+        nxt = add_period(sub.next_payment_date, product.period, sub.anchor_day, n)
+    sub.next_payment_date = nxt
+    sub.status, sub.suspended_at, sub.updated_at = SubscriptionStatus.active, None, utcnow()
+    session.add(sub)
+    session.flush()
+    _audit_change(session, actor, "subscription.resume", sub, before)
+    return sub
+
+
+def cancel_subscription(session: Session, actor: User, sub_id: int) -> Subscription:
+    """Cancel for good: no further invoices; past invoices stay."""
+    require_admin(actor, "subscription cancel")
+    sub = get_subscription(session, actor, sub_id)
+    _mutable(sub, "cancelling it again")
+    before = subscription_snapshot(sub)
+    sub.status, sub.cancelled_at, sub.updated_at = SubscriptionStatus.cancelled, utcnow(), utcnow()
+    session.add(sub)
+    session.flush()
+    _audit_change(session, actor, "subscription.cancel", sub, before)
     return sub

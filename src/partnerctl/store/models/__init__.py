@@ -1,5 +1,6 @@
 """All tables; importing this module registers every table on SQLModel.metadata."""
 
+from partnerctl.store.models.billing import ExchangeRate, Invoice, InvoiceLine, InvoiceSequence
 from partnerctl.store.models.clients import Client, ClientAssignment, ClientGroup, ClientIntegration
 from partnerctl.store.models.core import (
     AuditEvent,
@@ -18,6 +19,10 @@ from partnerctl.store.models.templates import ConfigTemplate
 
 __all__ = [
     "AuditEvent",
+    "ExchangeRate",
+    "Invoice",
+    "InvoiceLine",
+    "InvoiceSequence",
     "Client",
     "ClientAssignment",
     "ClientGroup",

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 13:37:34.594838
+Create Date: 2026-11-22 13:42:50.250583
 """
 from collections.abc import Sequence
 
@@ -37,6 +37,16 @@ def upgrade() -> None:
         batch_op.create_index('ix_audit_events_actor', ['actor'], unique=False)
         batch_op.create_index('ix_audit_events_at', ['at'], unique=False)
 
+    op.create_table('exchange_rates',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('base', sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
+    sa.Column('quote', sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
+    sa.Column('rate', partnerctl.store.types.Money(precision=18, scale=6), nullable=False),
+    sa.Column('updated_by', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True),
+    sa.Column('updated_at', partnerctl.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('base', 'quote', name='uq_exchange_rates_pair')
+    )
     op.create_table('integrations',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -45,6 +55,11 @@ def upgrade() -> None:
     sa.Column('created_at', partnerctl.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('key', name='uq_integrations_key')
+    )
+    op.create_table('invoice_sequences',
+    sa.Column('year', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('last_number', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('year')
     )
     op.create_table('outbox',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -88,6 +103,16 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('key', name='uq_products_key')
     )
+    op.create_table('reminder_schedule',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('time_of_day', sqlmodel.sql.sqltypes.AutoString(length=5), nullable=False),
+    sa.Column('timezone', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('weekday', sa.Integer(), nullable=False),
+    sa.Column('monthday', sa.Integer(), nullable=True),
+    sa.Column('updated_by', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True),
+    sa.Column('updated_at', partnerctl.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
     op.create_table('templates',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
@@ -104,6 +129,15 @@ def upgrade() -> None:
     with op.batch_alter_table('templates', schema=None) as batch_op:
         batch_op.create_index('uq_templates_one_default', ['is_default'], unique=True, sqlite_where=sa.text('is_default'), postgresql_where=sa.text('is_default'))
 
+    op.create_table('tenant_credential_keys',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('pepper', sa.LargeBinary(), nullable=False),
+    sa.Column('time_cost', sa.Integer(), nullable=False),
+    sa.Column('memory_cost', sa.Integer(), nullable=False),
+    sa.Column('parallelism', sa.Integer(), nullable=False),
+    sa.Column('created_at', partnerctl.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
     op.create_table('users',
     sa.Column('email', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
@@ -119,6 +153,7 @@ def upgrade() -> None:
     op.create_table('clients',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('ref', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('ref_key', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('name_key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('status', sa.String(length=12), nullable=False),
@@ -146,14 +181,33 @@ def upgrade() -> None:
     sa.Column('updated_at', partnerctl.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['template_id'], ['templates.id'], ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('ref', name='uq_clients_ref')
+    sa.UniqueConstraint('ref', name='uq_clients_ref'),
+    sa.UniqueConstraint('ref_key', name='uq_clients_ref_key')
     )
     with op.batch_alter_table('clients', schema=None) as batch_op:
         batch_op.create_index('ix_clients_created_at', ['created_at'], unique=False)
         batch_op.create_index('ix_clients_missing_receipts', ['missing_receipts'], unique=False)
         batch_op.create_index('ix_clients_name_key', ['name_key'], unique=False)
         batch_op.create_index('ix_clients_status', ['status'], unique=False)
+        batch_op.create_index('ix_clients_status_name_key', ['status', 'name_key'], unique=False)
         batch_op.create_index('ix_clients_template_id', ['template_id'], unique=False)
+
+    op.create_table('reminder_digests',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('frequency', sa.String(length=10), nullable=False),
+    sa.Column('period', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('dedupe_key', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+    sa.Column('clients', sa.Integer(), nullable=False),
+    sa.Column('outstanding', sa.Integer(), nullable=False),
+    sa.Column('created_at', partnerctl.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('user_id', 'frequency', 'period', name='uq_reminder_digests_ufp')
+    )
+    with op.batch_alter_table('reminder_digests', schema=None) as batch_op:
+        batch_op.create_index('ix_reminder_digests_period', ['frequency', 'period'], unique=False)
 
     op.create_table('client_assignments',
     sa.Column('client_id', sa.Integer(), nullable=False),
@@ -182,6 +236,39 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['integration_id'], ['integrations.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('client_id', 'integration_id')
     )
+    op.create_table('reminder_nudges',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('client_id', sa.Integer(), nullable=False),
+    sa.Column('tasks', sa.JSON(), nullable=False),
+    sa.Column('comment', sa.Text(), nullable=False),
+    sa.Column('fingerprint', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('recipients', sa.Integer(), nullable=False),
+    sa.Column('sent_by', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
+    sa.Column('created_at', partnerctl.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['client_id'], ['clients.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('reminder_nudges', schema=None) as batch_op:
+        batch_op.create_index('ix_reminder_nudges_fp_at', ['fingerprint', 'created_at'], unique=False)
+
+    op.create_table('reminder_subscriptions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('client_id', sa.Integer(), nullable=False),
+    sa.Column('frequency', sa.String(length=10), nullable=False),
+    sa.Column('topics', sa.JSON(), nullable=False),
+    sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True),
+    sa.Column('created_at', partnerctl.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', partnerctl.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['client_id'], ['clients.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('user_id', 'client_id', 'frequency', name='uq_reminder_subscriptions_ucf')
+    )
+    with op.batch_alter_table('reminder_subscriptions', schema=None) as batch_op:
+        batch_op.create_index('ix_reminder_subscriptions_client', ['client_id'], unique=False)
+        batch_op.create_index('ix_reminder_subscriptions_frequency', ['frequency'], unique=False)
+
     op.create_table('subscriptions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('client_id', sa.Integer(), nullable=False),
@@ -191,9 +278,14 @@ def upgrade() -> None:
     sa.Column('payer', sa.String(length=10), nullable=False),
     sa.Column('start_date', sa.Date(), nullable=False),
     sa.Column('next_payment_date', sa.Date(), nullable=False),
+    sa.Column('anchor_day', sa.Integer(), nullable=True),
     sa.Column('allow_client_edit', sa.Boolean(), nullable=False),
     sa.Column('editor_name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
     sa.Column('editor_email', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True),
+    sa.Column('editor_invited_at', partnerctl.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('suspended_at', partnerctl.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('cancelled_at', partnerctl.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True),
     sa.Column('created_at', partnerctl.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', partnerctl.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['client_id'], ['clients.id'], ondelete='CASCADE'),
@@ -202,18 +294,145 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('subscriptions', schema=None) as batch_op:
         batch_op.create_index('ix_subscriptions_client', ['client_id'], unique=False)
+        batch_op.create_index('ix_subscriptions_product', ['product_id'], unique=False)
         batch_op.create_index('ix_subscriptions_status_next', ['status', 'next_payment_date'], unique=False)
+
+    op.create_table('tenants',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('parent_id', sa.Integer(), nullable=True),
+    sa.Column('is_master', sa.Boolean(), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('name_key', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+    sa.Column('type', sa.String(length=10), nullable=False),
+    sa.Column('edition', sa.String(length=20), nullable=False),
+    sa.Column('charset', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('logo', sa.LargeBinary(), nullable=True),
+    sa.Column('logo_mime', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
+    sa.Column('logo_size', sa.Integer(), nullable=True),
+    sa.Column('logo_width', sa.Integer(), nullable=True),
+    sa.Column('logo_height', sa.Integer(), nullable=True),
+    sa.Column('needs_setup', sa.Boolean(), nullable=False),
+    sa.Column('handed_over', sa.Boolean(), nullable=False),
+    sa.Column('handed_over_at', partnerctl.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('handed_over_by', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True),
+    sa.Column('client_id', sa.Integer(), nullable=True),
+    sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True),
+    sa.Column('created_at', partnerctl.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', partnerctl.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['client_id'], ['clients.id'], ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['parent_id'], ['tenants.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('name_key', name='uq_tenants_name_key')
+    )
+    with op.batch_alter_table('tenants', schema=None) as batch_op:
+        batch_op.create_index('ix_tenants_parent_id', ['parent_id'], unique=False)
+
+    op.create_table('invoices',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('number', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('subscription_id', sa.Integer(), nullable=False),
+    sa.Column('client_id', sa.Integer(), nullable=False),
+    sa.Column('payer', sa.String(length=10), nullable=False),
+    sa.Column('currency', sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
+    sa.Column('period_start', sa.Date(), nullable=False),
+    sa.Column('period_end', sa.Date(), nullable=False),
+    sa.Column('issue_date', sa.Date(), nullable=False),
+    sa.Column('total', partnerctl.store.types.Money(precision=18, scale=6), nullable=False),
+    sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True),
+    sa.Column('created_at', partnerctl.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['client_id'], ['clients.id'], ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['subscription_id'], ['subscriptions.id'], ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('number', name='uq_invoices_number'),
+    sa.UniqueConstraint('subscription_id', 'period_start', name='uq_invoices_subscription_period')
+    )
+    with op.batch_alter_table('invoices', schema=None) as batch_op:
+        batch_op.create_index('ix_invoices_client', ['client_id'], unique=False)
+        batch_op.create_index('ix_invoices_issue_date', ['issue_date'], unique=False)
+
+    op.create_table('tenant_admins',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('tenant_id', sa.Integer(), nullable=False),
+    sa.Column('email', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
+    sa.Column('username', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
+    sa.Column('username_key', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('password_hash', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+    sa.Column('pw_fingerprint', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('password_changed_at', partnerctl.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', partnerctl.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('pw_fingerprint', name='uq_tenant_admins_pw_fingerprint'),
+    sa.UniqueConstraint('tenant_id', 'email', name='uq_tenant_admins_email'),
+    sa.UniqueConstraint('tenant_id', 'username_key', name='uq_tenant_admins_username')
+    )
+    op.create_table('tenant_contents',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('tenant_id', sa.Integer(), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('name_key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('data', sa.LargeBinary(), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('sha256', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('copied_from', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+    sa.Column('created_at', partnerctl.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', partnerctl.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('tenant_id', 'name_key', name='uq_tenant_contents_name')
+    )
+    op.create_table('invoice_lines',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('invoice_id', sa.Integer(), nullable=False),
+    sa.Column('product_key', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('description', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
+    sa.Column('seats', sa.Integer(), nullable=False),
+    sa.Column('unit_price', partnerctl.store.types.Money(precision=18, scale=6), nullable=False),
+    sa.Column('price_currency', sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
+    sa.Column('rate', partnerctl.store.types.Money(precision=18, scale=6), nullable=False),
+    sa.Column('amount', partnerctl.store.types.Money(precision=18, scale=6), nullable=False),
+    sa.ForeignKeyConstraint(['invoice_id'], ['invoices.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('invoice_lines', schema=None) as batch_op:
+        batch_op.create_index('ix_invoice_lines_invoice', ['invoice_id'], unique=False)
 
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('invoice_lines', schema=None) as batch_op:
+        batch_op.drop_index('ix_invoice_lines_invoice')
+
+    op.drop_table('invoice_lines')
+    op.drop_table('tenant_contents')
+    op.drop_table('tenant_admins')
+    with op.batch_alter_table('invoices', schema=None) as batch_op:
+        batch_op.drop_index('ix_invoices_issue_date')
+        batch_op.drop_index('ix_invoices_client')
+
+    op.drop_table('invoices')
+    with op.batch_alter_table('tenants', schema=None) as batch_op:
+        batch_op.drop_index('ix_tenants_parent_id')
+
+    op.drop_table('tenants')
     with op.batch_alter_table('subscriptions', schema=None) as batch_op:
         batch_op.drop_index('ix_subscriptions_status_next')
+        batch_op.drop_index('ix_subscriptions_product')
         batch_op.drop_index('ix_subscriptions_client')
 
     op.drop_table('subscriptions')
+    with op.batch_alter_table('reminder_subscriptions', schema=None) as batch_op:
+        batch_op.drop_index('ix_reminder_subscriptions_frequency')
+        batch_op.drop_index('ix_reminder_subscriptions_client')
+
+    op.drop_table('reminder_subscriptions')
+    with op.batch_alter_table('reminder_nudges', schema=None) as batch_op:
+        batch_op.drop_index('ix_reminder_nudges_fp_at')
+
+    op.drop_table('reminder_nudges')
     op.drop_table('client_integrations')
     with op.batch_alter_table('client_groups', schema=None) as batch_op:
         batch_op.drop_index('ix_client_groups_group')
@@ -223,8 +442,13 @@ def downgrade() -> None:
         batch_op.drop_index('ix_client_assignments_user')
 
     op.drop_table('client_assignments')
+    with op.batch_alter_table('reminder_digests', schema=None) as batch_op:
+        batch_op.drop_index('ix_reminder_digests_period')
+
+    op.drop_table('reminder_digests')
     with op.batch_alter_table('clients', schema=None) as batch_op:
         batch_op.drop_index('ix_clients_template_id')
+        batch_op.drop_index('ix_clients_status_name_key')
         batch_op.drop_index('ix_clients_status')
         batch_op.drop_index('ix_clients_name_key')
         batch_op.drop_index('ix_clients_missing_receipts')
@@ -232,17 +456,21 @@ def downgrade() -> None:
 
     op.drop_table('clients')
     op.drop_table('users')
+    op.drop_table('tenant_credential_keys')
     with op.batch_alter_table('templates', schema=None) as batch_op:
         batch_op.drop_index('uq_templates_one_default', sqlite_where=sa.text('is_default'), postgresql_where=sa.text('is_default'))
 
     op.drop_table('templates')
+    op.drop_table('reminder_schedule')
     op.drop_table('products')
     op.drop_table('partner')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_status_next')
 
     op.drop_table('outbox')
+    op.drop_table('invoice_sequences')
     op.drop_table('integrations')
+    op.drop_table('exchange_rates')
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.drop_index('ix_audit_events_at')
         batch_op.drop_index('ix_audit_events_actor')

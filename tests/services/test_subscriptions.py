@@ -1,0 +1,248 @@
+"""Subscription services: period arithmetic, validation, the client-editor invitation, isolation, states."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlmodel import select
+
+from partnerctl.errors import Conflict, Forbidden, InvalidInput, NotFound
+from partnerctl.services import subscriptions as subs
+from partnerctl.store.models import Client, ClientAssignment, OutboxMessage, User
+from partnerctl.store.models.core import Period
+
+ADMIN = "anna@acme.example"
+TODAY = date(2026, 3, 10)
+
+
+# -- helpers shared with the billing tests --------------------------------------------------------
+
+
+@pytest.fixture
+def engine(store_url):
+    from partnerctl.store.engine import make_engine, normalize_url
+    from partnerctl.store.models import Partner
+
+    eng = make_engine(normalize_url(store_url))
+    with scope(eng) as s:
+        if s.exec(select(Partner)).first() is None:
+            from partnerctl.services.setup import init_partner_space
+
+            init_partner_space(s, partner="Acme Partners", admin_email=ADMIN, admin_name="Anna")
+    yield eng
+    eng.dispose()
+
+
+def scope(engine):
+    from partnerctl.store.engine import session_scope
+
+    return session_scope(engine)
+
+
+def admin(s) -> User:
+    return s.exec(select(User).where(User.email == ADMIN)).one()
+
+
+def make_client(s, ref: str, *, currency="EUR", language="en", name=None, groups=()) -> Client:
+    from partnerctl.store.models import ClientGroup
+
+    client = Client(ref=ref, ref_key=ref.lower(), name=name or f"Client {ref}", name_key=(name or f"client {ref}").lower(),
+                    currency=currency, language=language)  # fmt: skip
+    s.add(client)
+    s.flush()
+    for g in groups:
+        s.add(ClientGroup(client_id=client.id, group_name=g))
+    s.flush()
+    return client
+
+
+def make_product(s, key: str, price: str, currency="EUR", period="monthly"):
+    from partnerctl.services.catalog import create_product
+
+    return create_product(s, admin(s), key=key, name=key.title(), price_per_seat=price, currency=currency,
+                          period=period)  # fmt: skip
+
+
+def make_bookkeeper(s, email: str, *clients: Client) -> User:
+    from partnerctl.services.users import create_user
+
+    user = create_user(s, admin(s), email=email, role="bookkeeper")
+    for c in clients:
+        s.add(ClientAssignment(client_id=c.id, user_id=user.id))
+    s.flush()
+    return user
+
+
+# -- pure arithmetic -------------------------------------------------------------------------------
+
+
+def test_month_end_stays_month_end():
+    d, seen = date(2026, 1, 31), []
+    for _ in range(4):
+        d = subs.add_period(d, Period.monthly, 31)
+        seen.append(d)
+    assert seen == [date(2026, 2, 28), date(2026, 3, 31), date(2026, 4, 30), date(2026, 5, 31)]
+    assert subs.add_period(date(2028, 1, 31), "monthly", 31) == date(2028, 2, 29)
+    # Anchor 30: February clamps, March returns to the 30th.
+    assert subs.add_period(date(2026, 2, 28), "monthly", 30) == date(2026, 3, 30)
+    # Yearly from a leap day: Feb 28 in common years, back to Feb 29 in the next leap year.
+    assert subs.add_period(date(2024, 2, 29), "yearly", 29) == date(2025, 2, 28)
+    assert subs.add_period(date(2027, 2, 28), "yearly", 29) == date(2028, 2, 29)
+    assert subs.add_period(date(2026, 12, 15), "monthly", 15, count=3) == date(2027, 3, 15)
+
+
+def test_rounding_is_half_even_in_minor_units():
+    assert subs.round_money(Decimal("0.125"), "EUR") == Decimal("0.12")
+    assert subs.round_money(Decimal("0.135"), "EUR") == Decimal("0.14")
+    assert subs.round_money(Decimal("2.5"), "JPY") == Decimal("2")
+    assert subs.round_money(Decimal("3.5"), "JPY") == Decimal("4")
+    assert subs.round_money(Decimal("1.0005"), "KWD") == Decimal("1.000")
+    assert str(subs.round_money(Decimal("7"), "EUR")) == "7.00"
+
+
+# -- add ---------------------------------------------------------------------------------------------
+
+
+def test_add_validates_input(engine):
+    with scope(engine) as s:
+        a = admin(s)
+        c = make_client(s, "C1")
+        p = make_product(s, "sig", "2.50")
+        with pytest.raises(InvalidInput, match="at least 1"):
+            subs.add_subscription(s, a, client=c, product=p, seats=0, today=TODAY)
+        with pytest.raises(InvalidInput, match="in the past"):
+            subs.add_subscription(s, a, client=c, product=p, next_payment=date(2026, 3, 9), today=TODAY)
+        with pytest.raises(InvalidInput, match="contact"):
+            subs.add_subscription(s, a, client=c, product=p, allow_client_edit=True, contact_name="Eva",
+                                  today=TODAY)  # fmt: skip
+        with pytest.raises(InvalidInput, match="invalid contact e-mail"):
+            subs.add_subscription(s, a, client=c, product=p, allow_client_edit=True, contact_name="Eva",
+                                  contact_email="eva@", today=TODAY)  # fmt: skip
+        with pytest.raises(NotFound):
+            subs.create_subscription(s, a, client_ref="NOPE", product_key="sig", today=TODAY)
+        with pytest.raises(NotFound):
+            subs.create_subscription(s, a, client_ref="C1", product_key="nope", today=TODAY)
+        # Backdated with --start: a past next payment is fine (billing catches up).
+        sub = subs.add_subscription(s, a, client=c, product=p, seats=3, start=date(2025, 12, 31),
+                                    next_payment=date(2026, 1, 31), today=TODAY)  # fmt: skip
+        assert (sub.next_payment_date, sub.anchor_day, sub.seats) == (date(2026, 1, 31), 31, 3)
+        # Defaults: starts today, first payment today, the partner pays.
+        sub2 = subs.add_subscription(s, a, client=c, product=p, today=TODAY)
+        assert (sub2.start_date, sub2.next_payment_date, sub2.payer) == (TODAY, TODAY, "partner")
+
+
+def test_client_edit_invites_contact_in_client_language_without_billing_access(engine):
+    with scope(engine) as s:
+        make_client(s, "NL1", language="nl", name="Bakkerij Jansen")
+        p = make_product(s, "sig-m365", "2.50")
+        users_before = len(s.exec(select(User)).all())
+        sub = subs.create_subscription(
+            s, admin(s), client_ref="NL1", product_key="sig-m365", seats=5, allow_client_edit=True,
+            contact_name="Eva de Vries", contact_email="Eva@Bakkerij.example", today=TODAY,
+        )  # fmt: skip
+        assert sub.editor_email == "eva@bakkerij.example" and sub.editor_invited_at is not None
+        msgs = s.exec(select(OutboxMessage)).all()
+        assert len(msgs) == 1
+        msg = msgs[0]
+        assert msg.to_addr == "eva@bakkerij.example" and msg.language == "nl"
+        assert "nodigt u uit" in msg.subject and "Bakkerij Jansen" in msg.subject and p.name in msg.subject
+        assert "Acme Partners" in msg.body_text and "facturering" in msg.body_text
+        # The contact is not made a partner user: no access to billing or anything else here.
+        assert len(s.exec(select(User)).all()) == users_before
+        # Changing the contact's e-mail re-invites; withdrawing clears the editor.
+        subs.edit_subscription(s, admin(s), sub.id, contact_email="eva2@bakkerij.example", today=TODAY)
+        assert [m.to_addr for m in s.exec(select(OutboxMessage).order_by(OutboxMessage.id))] == [
+            "eva@bakkerij.example", "eva2@bakkerij.example"]  # fmt: skip
+        subs.edit_subscription(s, admin(s), sub.id, allow_client_edit=False, today=TODAY)
+        assert (sub.allow_client_edit, sub.editor_email) == (False, None)
+
+
+@pytest.mark.parametrize("language,phrase", [("de", "lädt Sie ein"), ("fr", "vous invite"),
+                                             ("da", "inviterer dig"), ("en", "invites you")])  # fmt: skip
+def test_invitation_is_translated(language, phrase):
+    from partnerctl.mail.render import render
+
+    ctx = {"contact_name": "X", "contact_email": "x@y.example", "client_name": "C", "product_name": "P",
+           "partner_name": "Acme"}  # fmt: skip
+    rendered = render(subs.INVITE_TEMPLATE, language, ctx)
+    assert rendered.language == language and phrase in rendered.subject
+    assert "$" not in rendered.subject + rendered.text
+
+
+# -- isolation and states -----------------------------------------------------------------------------
+
+
+def test_bookkeeper_sees_only_assigned_clients_and_cannot_change(engine):
+    with scope(engine) as s:
+        a = admin(s)
+        c1, c2 = make_client(s, "A1"), make_client(s, "B2")
+        p = make_product(s, "sig", "2.50")
+        s1 = subs.add_subscription(s, a, client=c1, product=p, today=TODAY)
+        s2 = subs.add_subscription(s, a, client=c2, product=p, today=TODAY)
+        bk = make_bookkeeper(s, "bob@acme.example", c1)
+        assert [v.id for v in subs.list_subscriptions(s, bk)] == [s1.id]
+        assert {v.id for v in subs.list_subscriptions(s, a)} == {s1.id, s2.id}
+        assert subs.show_subscription(s, bk, s1.id).client_ref == "A1"
+        with pytest.raises(NotFound):
+            subs.show_subscription(s, bk, s2.id)
+        with pytest.raises(NotFound):
+            subs.list_subscriptions(s, bk, client_ref="B2")
+        with pytest.raises(Forbidden):
+            subs.edit_subscription(s, bk, s1.id, seats=4)
+
+
+def test_list_filters_and_monthly_value(engine):
+    with scope(engine) as s:
+        a = admin(s)
+        c1, c2 = make_client(s, "A1", name="Alpha"), make_client(s, "B2", name="Beta", currency="USD")
+        p = make_product(s, "sig", "2.50")
+        y = make_product(s, "arch", "100", period="yearly")
+        s1 = subs.add_subscription(s, a, client=c1, product=p, seats=4, today=TODAY)
+        s2 = subs.add_subscription(s, a, client=c1, product=y, seats=1, payer="client", today=TODAY,
+                                   next_payment=date(2026, 6, 1))  # fmt: skip
+        s3 = subs.add_subscription(s, a, client=c2, product=p, seats=2, today=TODAY)
+        by_id = {v.id: v for v in subs.list_subscriptions(s, a)}
+        assert (by_id[s1.id].monthly_value, by_id[s1.id].currency) == (Decimal("10.00"), "EUR")
+        assert by_id[s2.id].monthly_value == Decimal("8.33")  # 100 / 12, half-even
+        # No EUR->USD rate yet: shown in the product's currency, never guessed.
+        assert (by_id[s3.id].monthly_value, by_id[s3.id].currency) == (Decimal("5.00"), "EUR")
+        from partnerctl.services.billing import set_rate
+
+        set_rate(s, a, "EUR", "USD", "1.08")
+        v3 = subs.show_subscription(s, a, s3.id)
+        assert (v3.monthly_value, v3.currency) == (Decimal("5.40"), "USD")
+        assert [v.id for v in subs.list_subscriptions(s, a, payer="client")] == [s2.id]
+        assert [v.id for v in subs.list_subscriptions(s, a, product_key="arch")] == [s2.id]
+        assert {v.id for v in subs.list_subscriptions(s, a, due_before=date(2026, 4, 1))} == {s1.id, s3.id}
+        assert [v.id for v in subs.list_subscriptions(s, a, search="bet")] == [s3.id]
+        assert [v.client_ref for v in subs.list_subscriptions(s, a, sort="client", descending=True)][
+            0
+        ] == "B2"
+        subs.suspend_subscription(s, a, s1.id)
+        assert [v.id for v in subs.list_subscriptions(s, a, status="suspended")] == [s1.id]
+        with pytest.raises(InvalidInput):
+            subs.list_subscriptions(s, a, status="paused")
+
+
+def test_suspend_resume_cancel(engine):
+    with scope(engine) as s:
+        a = admin(s)
+        c = make_client(s, "A1")
+        p = make_product(s, "sig", "2.50")
+        sub = subs.add_subscription(s, a, client=c, product=p, start=date(2026, 1, 31), today=TODAY)
+        subs.suspend_subscription(s, a, sub.id)
+        with pytest.raises(Conflict):
+            subs.suspend_subscription(s, a, sub.id)
+        # Resuming skips the periods that passed while suspended, keeping the month-end anchor.
+        subs.resume_subscription(s, a, sub.id, today=date(2026, 4, 2))
+        assert (sub.status, sub.next_payment_date) == ("active", date(2026, 4, 30))
+        subs.cancel_subscription(s, a, sub.id)
+        with pytest.raises(Conflict, match="cancelled"):
+            subs.edit_subscription(s, a, sub.id, seats=2)
+        with pytest.raises(Conflict):
+            subs.resume_subscription(s, a, sub.id)
+        with pytest.raises(InvalidInput, match="in the past"):
+            sub2 = subs.add_subscription(s, a, client=c, product=p, today=TODAY)
+            subs.edit_subscription(s, a, sub2.id, next_payment=date(2026, 1, 1), today=TODAY)
