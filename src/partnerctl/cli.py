@@ -192,6 +192,10 @@ def _register() -> None:
     app.add_typer(catalog.product_app, name="product", help="Manage the product catalogue.")
     app.add_typer(catalog.integration_app, name="integration", help="Manage the integration catalogue.")
     app.add_typer(audit.app, name="audit", help="Read the audit log.")
+    from partnerctl.commands import client, template
+
+    app.add_typer(client.app, name="client", help="Manage clients: tabs, search, filters, onboarding.")
+    app.add_typer(template.app, name="template", help="Manage configuration templates and the default one.")
     from partnerctl.commands import billing, subscription
 
     app.add_typer(subscription.app, name="subscription", help="Manage client subscriptions: seats, status, payer.")
