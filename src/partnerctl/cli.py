@@ -206,6 +206,9 @@ def _register() -> None:
 
 
 _register()
+    from partnerctl.commands import reminder
+
+    app.add_typer(reminder.app, name="reminder", help="Digests of outstanding client tasks and nudges to bookkeepers.")
 
 
 def main() -> None:

@@ -14,6 +14,12 @@ from partnerctl.store.models.core import (
     UserUpdate,
 )
 from partnerctl.store.models.outbox import OutboxMessage
+from partnerctl.store.models.reminders import (
+    ReminderDigest,
+    ReminderNudge,
+    ReminderSchedule,
+    ReminderSubscription,
+)
 from partnerctl.store.models.subscriptions import Subscription
 from partnerctl.store.models.templates import ConfigTemplate
 
@@ -36,6 +42,10 @@ __all__ = [
     "User",
     "UserBase",
     "UserCreate",
+    "ReminderDigest",
+    "ReminderNudge",
+    "ReminderSchedule",
+    "ReminderSubscription",
     "UserPublic",
     "UserUpdate",
 ]
