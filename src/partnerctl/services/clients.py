@@ -837,6 +837,9 @@ def client_details(session: Session, actor: User, ref: str) -> dict[str, Any]:
 
 def check_currency_change(session: Session, client: Client, new_currency: str) -> None:
     """Hook for the billing rules: the currency cannot change once the client has transactions."""
+    from partnerctl.services.billing import assert_currency_change_allowed
+
+    assert_currency_change_allowed(session, client, new_currency)
 
 
 def _set_currency(session: Session, client: Client, new: str) -> None:
@@ -1141,6 +1144,8 @@ def client_report(session: Session, actor: User, by: str) -> list[dict[str, Any]
         k: n
         for k, n in session.exec(select(keyed.c.k, func.count(sa.distinct(keyed.c.cid))).group_by(keyed.c.k))
     }
+    from partnerctl.services.subscriptions import round_money
+
     seats: dict[Any, int] = {}
     value: dict[Any, dict[str, Decimal]] = {}
     for k, n, price, period, currency in session.exec(
@@ -1151,7 +1156,8 @@ def client_report(session: Session, actor: User, by: str) -> list[dict[str, Any]
         .where(Subscription.status == SubscriptionStatus.active)
     ):
         seats[k] = seats.get(k, 0) + n
-        monthly = price * n if period == Period.monthly else price * n / 12
+        # Rounded per subscription to the currency's minor units (JPY has none), half-even.
+        monthly = round_money(price * n if period == Period.monthly else price * n / 12, currency)
         value.setdefault(k, {})
         value[k][currency] = value[k].get(currency, Decimal(0)) + monthly
     rows = []
@@ -1162,8 +1168,7 @@ def client_report(session: Session, actor: User, by: str) -> list[dict[str, Any]
                 "clients": n,
                 "seats": seats.get(k, 0),
                 "monthly_value": "; ".join(
-                    f"{cur} {amount.quantize(Decimal('0.01'))}"
-                    for cur, amount in sorted(value.get(k, {}).items())
+                    f"{cur} {amount}" for cur, amount in sorted(value.get(k, {}).items())
                 ),
             }
         )
