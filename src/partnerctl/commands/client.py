@@ -444,3 +444,10 @@ def report(
         Column("monthly_value", "monthly value", "right"),
     ]
     app_ctx.out.rows(rows, cols, empty="no clients")
+
+
+# Bulk import/export live in their own module (issue 5); registered here so they are `client import|export`.
+from partnerctl.commands import client_io  # noqa: E402
+
+app.command("import")(client_io.import_)
+app.command("export")(client_io.export)

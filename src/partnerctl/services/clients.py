@@ -97,7 +97,7 @@ def parse_status(raw: str) -> ClientStatus:
 def _unique(values) -> list:
     seen: dict = {}
     for v in values:
-        key = v.lower() if isinstance(v, str) else v
+        key = v.lower() if isinstance(v, str) else getattr(v, "id", v)  # table models are unhashable
         seen.setdefault(key, v)
     return list(seen.values())
 

@@ -1,0 +1,1042 @@
+"""Bulk client onboarding: streamed CSV/JSON/JSONL readers, per-row errors, batched idempotent writes."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+from partnerctl.errors import InvalidInput
+
+FORMATS = ("csv", "json", "jsonl")
+ON_EXISTING = ("skip", "update", "fail")
+
+# The columns import reads and export writes, in export order. List columns hold `;`-separated
+# values in CSV and arrays (or `;`-separated strings) in JSON.
+COLUMNS = (
+    "ref", "name", "status", "contact_name", "contact_email", "currency", "language",
+    "groups", "assign", "integrations", "permissions",
+    "billing_street", "billing_city", "billing_zip", "billing_country",
+    "shipping_street", "shipping_city", "shipping_zip", "shipping_country",
+    "missing_receipts", "wallet_balance", "expenses_ready", "template", "welcome",
+)  # fmt: skip
+LIST_COLUMNS = frozenset({"groups", "assign", "integrations", "permissions"})
+# Read and ignored: the error report's own column, so a fixed errors file imports as it is.
+IGNORED_COLUMNS = frozenset({"error", "line"})
+ALIASES = {
+    "reference": "ref", "client_ref": "ref", "client": "name", "client_name": "name",
+    "contact": "contact_name", "email": "contact_email", "contact_e_mail": "contact_email",
+    "e_mail": "contact_email", "group": "groups", "assigned": "assign", "assigned_users": "assign",
+    "assign_users": "assign", "users": "assign", "integration": "integrations",
+    "permission": "permissions", "modules": "permissions", "lang": "language",
+}  # fmt: skip
+
+# A single cell longer than this is rejected (no client field comes near it); the CSV parser's own
+# limit is higher so that one runaway quoted cell is reported as a row error, not a crash.
+MAX_CELL = 4_000
+CSV_FIELD_LIMIT = 1 << 20
+# Cells starting with these are formulas to a spreadsheet: export prefixes them with a quote.
+_FORMULA = re.compile(r"^'*[=+\-@\t\r]")
+
+
+def escape_formula(text: str) -> str:
+    """Defuse spreadsheet formulas (=, +, -, @, tab, CR) in an exported CSV cell; import undoes it."""
+    return "'" + text if _FORMULA.match(text) else text
+
+
+def unescape_formula(text: str) -> str:
+    return text[1:] if text.startswith("'") and _FORMULA.match(text) else text
+
+
+def normalize_header(name: str) -> str:
+    key = re.sub(r"[\s\-.]+", "_", (name or "").strip().lower()).strip("_")
+    return ALIASES.get(key, key)
+
+
+@dataclass
+class RowError:
+    line: int
+    column: str | None
+    reason: str
+    # The row as read (original header -> cell), written back to the --errors CSV.
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        where = f"line {self.line}" + (f", column {self.column}" if self.column else "")
+        return f"{where}: {self.reason}"
+
+
+@dataclass
+class Record:
+    """One input row: its line, its cells by canonical column, and the cells as read."""
+
+    line: int
+    cells: dict[str, Any]
+    raw: dict[str, Any]
+    error: RowError | None = None
+
+
+@dataclass
+class Source:
+    """A parsed header (when there is one) and the stream of records."""
+
+    headers: list[str]
+    records: Iterator[Record]
+
+
+# -- decoding ---------------------------------------------------------------------------------------
+
+
+def _text_stream(stream: BinaryIO, encoding: str | None) -> io.TextIOWrapper:
+    """Text over the byte stream: a BOM decides (UTF-8 or UTF-16), else the given encoding or UTF-8.
+
+    Undecodable bytes become surrogates (surrogateescape) so the row holding them is rejected
+    with its line number instead of the whole file failing at the first bad byte.
+    """
+    buffered = stream if hasattr(stream, "peek") else io.BufferedReader(stream)  # type: ignore[arg-type]
+    head = buffered.peek(4)[:4]
+    if head.startswith(codecs.BOM_UTF8):
+        chosen = "utf-8-sig"
+    elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        chosen = "utf-16"
+    else:
+        chosen = encoding or "utf-8"
+    try:
+        codecs.lookup(chosen)
+    except LookupError:
+        raise InvalidInput(f"unknown encoding {encoding!r}") from None
+    return io.TextIOWrapper(buffered, encoding=chosen, errors="surrogateescape", newline="")  # type: ignore[arg-type]
+
+
+_BAD_TEXT = re.compile(r"[\udc80-\udcff\x00]")
+
+
+def _cell_problem(value: str) -> str | None:
+    if len(value) > MAX_CELL:
+        return f"cell is {len(value)} characters long; the limit is {MAX_CELL}"
+    bad = _BAD_TEXT.search(value)
+    if bad:
+        if bad.group() == "\x00":
+            return "contains a NUL character"
+        return "is not valid text in the file's encoding (save the file as UTF-8 or pass --encoding)"
+    return None
+
+
+def _map_headers(headers: list[str], ignore_unknown: bool) -> list[str | None]:
+    """Canonical column per position (None: ignored). Unknown or duplicate columns are an error."""
+    mapped: list[str | None] = []
+    seen: dict[str, str] = {}
+    unknown: list[str] = []
+    for original in headers:
+        key = normalize_header(original)
+        if key in IGNORED_COLUMNS or (not key and not original.strip()):
+            mapped.append(None)
+            continue
+        if key not in COLUMNS:
+            if not ignore_unknown:
+                unknown.append(original)
+            mapped.append(None)
+            continue
+        if key in seen:
+            raise InvalidInput(f"columns {seen[key]!r} and {original!r} both mean {key}")
+        seen[key] = original
+        mapped.append(key)
+    if unknown:
+        raise InvalidInput(
+            f"unknown column{'s' if len(unknown) > 1 else ''} {', '.join(repr(u) for u in unknown)}",
+            hint=f"known columns: {', '.join(COLUMNS)}; pass --ignore-unknown to skip others",
+        )
+    if "name" not in seen and "ref" not in seen:
+        raise InvalidInput("the file has no name column", hint=f"known columns: {', '.join(COLUMNS)}")
+    return mapped
+
+
+def split_list(value: str) -> list[str]:
+    return [part.strip() for part in value.split(";") if part.strip()]
+
+
+# -- CSV ---------------------------------------------------------------------------------------------
+
+
+def read_csv(stream: BinaryIO, *, encoding: str | None = None, ignore_unknown: bool = False) -> Source:
+    text = _text_stream(stream, encoding)
+    csv.field_size_limit(CSV_FIELD_LIMIT)
+    reader = csv.reader(text, strict=False)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise InvalidInput("the file is empty: expected a header line with column names") from None
+    except csv.Error as exc:
+        raise InvalidInput(f"line 1: cannot read the header: {exc}") from None
+    for cell in header:
+        problem = _cell_problem(cell)
+        if problem:
+            raise InvalidInput(f"line 1: a column name {problem}")
+    mapped = _map_headers(header, ignore_unknown)
+    return Source(header, _csv_records(reader, header, mapped))
+
+
+def _csv_records(reader, header: list[str], mapped: list[str | None]) -> Iterator[Record]:
+    width = len(header)
+    last_line = reader.line_num
+    while True:
+        start = last_line + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            last_line = reader.line_num
+            yield Record(start, {}, {}, RowError(start, None, f"cannot read the row: {exc}"))
+            continue
+        last_line = reader.line_num
+        if not row or (len(row) == 1 and not row[0].strip()):
+            continue  # blank line
+        raw = dict(zip(header, row, strict=False))
+        if len(row) != width:
+            what = "more" if len(row) > width else "fewer"
+            reason = f"the row has {len(row)} cells, {what} than the {width} columns of the header"
+            yield Record(start, {}, raw, RowError(start, None, reason, raw))
+            continue
+        cells: dict[str, Any] = {}
+        error = None
+        for key, value in zip(mapped, row, strict=True):
+            if key is None:
+                continue
+            problem = _cell_problem(value)
+            if problem:
+                error = RowError(start, key, problem, raw)
+                break
+            value = unescape_formula(value.strip())
+            if value == "":
+                continue
+            cells[key] = split_list(value) if key in LIST_COLUMNS else value
+        yield Record(start, cells, raw, error)
+
+
+# -- JSON and JSON lines --------------------------------------------------------------------------
+
+
+def _json_cells(obj: Any, line: int, ignore_unknown: bool) -> Record:
+    if not isinstance(obj, dict):
+        return Record(line, {}, {}, RowError(line, None, f"expected an object, not {type(obj).__name__}"))
+    raw = {str(k): v for k, v in obj.items()}
+    cells: dict[str, Any] = {}
+    for original, value in obj.items():
+        key = normalize_header(str(original))
+        if key in IGNORED_COLUMNS:
+            continue
+        if key not in COLUMNS:
+            if ignore_unknown:
+                continue
+            return Record(line, {}, raw, RowError(line, str(original), "unknown column", raw))
+        if value is None:
+            continue
+        if key in LIST_COLUMNS:
+            items = (
+                value if isinstance(value, list) else split_list(value) if isinstance(value, str) else None
+            )
+            if items is None or not all(isinstance(i, str) for i in items):
+                return Record(line, {}, raw, RowError(line, key, "must be a list of text values", raw))
+            for item in items:
+                problem = _cell_problem(item)
+                if problem:
+                    return Record(line, {}, raw, RowError(line, key, problem, raw))
+            items = [i.strip() for i in items if i.strip()]
+            if items:
+                cells[key] = items
+            continue
+        if isinstance(value, bool):
+            value = "yes" if value else "no"
+        elif isinstance(value, (int, float)):
+            value = str(value)
+        elif not isinstance(value, str):
+            return Record(line, {}, raw, RowError(line, key, "must be text or a number", raw))
+        problem = _cell_problem(value)
+        if problem:
+            return Record(line, {}, raw, RowError(line, key, problem, raw))
+        if value.strip():
+            cells[key] = value.strip()
+    if "name" not in cells and "ref" not in cells:
+        return Record(line, {}, raw, RowError(line, "name", "a client needs a name", raw))
+    return Record(line, cells, raw)
+
+
+def read_jsonl(stream: BinaryIO, *, encoding: str | None = None, ignore_unknown: bool = False) -> Source:
+    text = _text_stream(stream, encoding)
+
+    def records() -> Iterator[Record]:
+        for number, line in enumerate(text, start=1):
+            if not line.strip():
+                continue
+            if len(line) > CSV_FIELD_LIMIT:
+                yield Record(number, {}, {}, RowError(number, None, "the line is too long"))
+                continue
+            if _BAD_TEXT.search(line):
+                yield Record(number, {}, {}, RowError(number, None, _cell_problem(line) or "bad text"))
+                continue
+            try:
+                obj = json.loads(line)
+            except ValueError as exc:
+                raw = {"json": line.rstrip()}
+                yield Record(number, {}, raw, RowError(number, None, f"not JSON: {exc}", raw))
+                continue
+            yield _json_cells(obj, number, ignore_unknown)
+
+    return Source(list(COLUMNS), records())
+
+
+def read_json(stream: BinaryIO, *, encoding: str | None = None, ignore_unknown: bool = False) -> Source:
+    """A JSON array of objects, decoded one object at a time so memory stays flat."""
+    text = _text_stream(stream, encoding)
+    decoder = json.JSONDecoder()
+    chunk = 1 << 16
+    state = {"buf": "", "pos": 0, "line": 1, "eof": False}
+
+    def fill() -> bool:
+        if state["eof"]:
+            return False
+        data = text.read(chunk)
+        if not data:
+            state["eof"] = True
+            return False
+        # Drop what was consumed, keeping the line count of it.
+        consumed = state["buf"][: state["pos"]]
+        state["line"] += consumed.count("\n")
+        state["buf"] = state["buf"][state["pos"] :] + data
+        state["pos"] = 0
+        return True
+
+    def skip_ws() -> str | None:
+        while True:
+            buf, pos = state["buf"], state["pos"]
+            while pos < len(buf) and buf[pos] in " \t\r\n":
+                pos += 1
+            state["pos"] = pos
+            if pos < len(buf):
+                return buf[pos]
+            if not fill():
+                return None
+
+    def line_here() -> int:
+        return state["line"] + state["buf"].count("\n", 0, state["pos"])
+
+    first = skip_ws()
+    if first is None:
+        raise InvalidInput("the file is empty: expected a JSON array of client objects")
+    if first != "[":
+        raise InvalidInput("line 1: expected a JSON array of client objects ([{...}, ...])")
+    state["pos"] += 1
+
+    def records() -> Iterator[Record]:
+        expect_value = True
+        while True:
+            ch = skip_ws()
+            if ch is None:
+                line = line_here()
+                yield Record(line, {}, {}, RowError(line, None, "the JSON array is not closed (missing ])"))
+                return
+            if ch == "]":
+                return
+            if ch == "," and not expect_value:
+                state["pos"] += 1
+                expect_value = True
+                continue
+            line = line_here()
+            while True:
+                try:
+                    obj, end = decoder.raw_decode(state["buf"], state["pos"])
+                    break
+                except ValueError as exc:
+                    if len(state["buf"]) - state["pos"] > CSV_FIELD_LIMIT or not fill():
+                        # Malformed JSON cannot be resynchronised: report it and stop reading.
+                        yield Record(
+                            line, {}, {}, RowError(line, None, f"not valid JSON: {getattr(exc, 'msg', exc)}")
+                        )
+                        return
+            state["pos"] = end
+            expect_value = False
+            yield _json_cells(obj, line, ignore_unknown)
+
+    return Source(list(COLUMNS), records())
+
+
+def open_source(
+    stream: BinaryIO, fmt: str, *, encoding: str | None = None, ignore_unknown: bool = False
+) -> Source:
+    readers: dict[str, Callable[..., Source]] = {"csv": read_csv, "json": read_json, "jsonl": read_jsonl}
+    if fmt not in readers:
+        raise InvalidInput(f"unknown format {fmt!r}: use csv, json or jsonl")
+    return readers[fmt](stream, encoding=encoding, ignore_unknown=ignore_unknown)
+
+
+def guess_format(filename: str) -> str:
+    lower = filename.lower()
+    if lower.endswith(".jsonl") or lower.endswith(".ndjson"):
+        return "jsonl"
+    if lower.endswith(".json"):
+        return "json"
+    return "csv"
+
+
+# -- from cells to a prepared client ----------------------------------------------------------------
+
+_TRUE = {"yes", "y", "true", "1", "on", "x"}
+_FALSE = {"no", "n", "false", "0", "off", ""}
+# Which column an error message is about, when the validator does not say (first match wins).
+_COLUMN_HINTS = (
+    ("contact e-mail", ("contact_email",)), ("user", ("assign",)), ("reference", ("ref",)),
+    ("client name", ("name",)), ("currency", ("currency",)), ("language", ("language",)),
+    ("permission", ("permissions",)), ("group", ("groups",)), ("integration", ("integrations",)),
+    ("product", ("template",)), ("template", ("template",)), ("missing receipts", ("missing_receipts",)),
+    ("wallet balance", ("wallet_balance",)), ("expenses ready", ("expenses_ready",)),
+    ("welcome", ("welcome", "contact_email")), ("status", ("status",)),
+    ("country", ("billing_country", "shipping_country")), ("street", ("billing_street", "shipping_street")),
+    ("city", ("billing_city", "shipping_city")), ("zip", ("billing_zip", "shipping_zip")),
+)  # fmt: skip
+
+
+def guess_column(message: str, cells: dict[str, Any]) -> str | None:
+    lowered = message.lower()
+    for hint, candidates in _COLUMN_HINTS:
+        if hint in lowered:
+            given = [c for c in candidates if c in cells]
+            for c in given:
+                value = cells[c]
+                values = value if isinstance(value, list) else [value]
+                if any(repr(v) in message or (isinstance(v, str) and len(v) > 20) for v in values):
+                    return c
+            return (given or list(candidates))[0]
+    return None
+
+
+def parse_bool(raw: str, column: str) -> bool:
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise InvalidInput(f"{column} must be yes or no, not {raw!r}")
+
+
+def split_integration(raw: str) -> tuple[str, str | None]:
+    """`exact-online` or `exact-online:connected` (export writes the state)."""
+    key, sep, state = raw.partition(":")
+    return key.strip(), (state.strip().lower() or None) if sep else None
+
+
+@dataclass
+class ImportOptions:
+    template: str | None = None
+    no_template: bool = False
+    key: str = "ref"
+    on_existing: str = "skip"
+    dry_run: bool = False
+    welcome: bool | None = None
+    batch_size: int = 1000
+
+    def check(self) -> None:
+        if self.on_existing not in ON_EXISTING:
+            raise InvalidInput(f"--on-existing must be skip, update or fail, not {self.on_existing!r}")
+        if self.key not in ("ref", "name"):
+            raise InvalidInput(f"--key must be ref or name, not {self.key!r}")
+        if not 1 <= self.batch_size <= 10_000:
+            raise InvalidInput("--batch-size must be between 1 and 10000")
+        if self.template and self.no_template:
+            raise InvalidInput("--template and --no-template exclude each other")
+
+
+@dataclass
+class ImportSummary:
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    rejected: int = 0
+    dry_run: bool = False
+
+    @property
+    def accepted(self) -> int:
+        return self.created + self.updated + self.unchanged + self.skipped
+
+
+@dataclass
+class _Row:
+    record: Record
+    prepared: Any  # clients.PreparedClient
+    status: Any  # ClientStatus to set after onboarding (export carries active/archived)
+    states: dict[str, str]  # integration key -> state given in the file
+    key: str  # the idempotency key (ref_key or name_key)
+
+
+class _Preparer:
+    """Turns records into prepared clients with the clients service's own `prepare_client`."""
+
+    def __init__(self, lookups, options: ImportOptions, actor) -> None:
+        self.lookups = lookups
+        self.options = options
+        self.actor = actor
+        self.default_template = (
+            None
+            if options.no_template
+            else lookups.template(options.template)
+            if options.template
+            else lookups.default_template
+        )
+
+    def prepare(self, record: Record) -> _Row | RowError:
+        from pydantic import ValidationError
+
+        from partnerctl.services import clients
+        from partnerctl.store.models.clients import ClientStatus, IntegrationState
+
+        cells = record.cells
+        try:
+            data: dict[str, Any] = {
+                k: v for k, v in cells.items() if k not in ("status", "template", "welcome")
+            }
+            states: dict[str, str] = {}
+            if "integrations" in data:
+                keys = []
+                for item in data["integrations"]:
+                    key, state = split_integration(item)
+                    if state is not None:
+                        try:
+                            states[key.lower()] = IntegrationState(state).value
+                        except ValueError:
+                            raise InvalidInput(
+                                f"unknown integration state {state!r} for {key}: use pending or connected"
+                            ) from None
+                    keys.append(key)
+                data["integrations"] = keys
+            status = clients.parse_status(cells["status"]) if "status" in cells else None
+            if status == ClientStatus.invited:
+                data["invited"] = True
+            welcome = cells.get("welcome")
+            data["welcome"] = (
+                parse_bool(welcome, "welcome") if welcome is not None else bool(self.options.welcome)
+            )
+            if "name" not in data:
+                raise InvalidInput("client name must not be empty")
+            if status == ClientStatus.invited:
+                template = None
+            elif "template" in cells:
+                raw = cells["template"]
+                template = None if raw.strip().lower() == "none" else self.lookups.template(raw)
+            else:
+                template = self.default_template
+            prepared = clients.prepare_client(
+                self.lookups, clients.ClientCreate.model_validate(data), template=template
+            )
+            if self.actor is not None:
+                prepared.values["created_by"] = self.actor.email
+            if status is not None and status != ClientStatus.invited:
+                prepared.values["status"] = status
+            problem = _too_long(prepared.values)
+            if problem:
+                return RowError(record.line, problem[0], problem[1], record.raw)
+        except InvalidInput as exc:
+            return RowError(record.line, guess_column(exc.message, cells), exc.message, record.raw)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            column = str(first["loc"][0]) if first.get("loc") else None
+            return RowError(record.line, column, first.get("msg", "invalid value"), record.raw)
+        key = prepared.values["ref_key"] if self.options.key == "ref" else prepared.values["name_key"]
+        return _Row(record, prepared, status, states, key)
+
+
+def _column_limits() -> dict[str, int]:
+    from partnerctl.store.models import Client
+
+    return {
+        c.name: c.type.length
+        for c in Client.__table__.columns
+        if getattr(c.type, "length", None) and c.name not in ("status",)
+    }
+
+
+_LIMITS: dict[str, int] = {}
+
+
+def _too_long(values: dict[str, Any]) -> tuple[str, str] | None:
+    """The table's own column lengths (PostgreSQL enforces them, SQLite would not)."""
+    if not _LIMITS:
+        _LIMITS.update(_column_limits())
+    for name, limit in _LIMITS.items():
+        value = values.get(name)
+        if isinstance(value, str) and len(value) > limit:
+            column = "contact_name" if name == "contact_name" else name.replace("_key", "")
+            return column, f"{column.replace('_', ' ')} is longer than {limit} characters"
+    return None
+
+
+# -- writing a batch ---------------------------------------------------------------------------------
+
+
+class _Writer:
+    """Writes a batch of prepared clients in a few multi-row statements per table."""
+
+    def __init__(self, lookups, actor_email: str) -> None:
+        from partnerctl.store.models import Client
+
+        self.lookups = lookups
+        self.actor_email = actor_email
+        # Every column with its model default, so rows carry whatever the model adds later.
+        self.client_defaults = Client(ref="x", ref_key="x", name="x", name_key="x").model_dump(exclude={"id"})
+
+    # Existing clients of a batch, by idempotency key.
+    def existing(self, session, key: str, keys: list[str]) -> dict[str, list[int]]:
+        from sqlmodel import col, select
+
+        from partnerctl.store.models import Client
+
+        column = Client.ref_key if key == "ref" else Client.name_key
+        found: dict[str, list[int]] = {}
+        for cid, k in session.exec(select(Client.id, column).where(col(column).in_(keys))):
+            found.setdefault(k, []).append(cid)
+        return found
+
+    def insert(self, session, rows: list[_Row]) -> None:
+        """Insert new clients and everything `client add` writes with them (one batch, one transaction)."""
+        from sqlalchemy import insert
+        from sqlmodel import col, select
+
+        from partnerctl.services import clients
+        from partnerctl.services.subscriptions import subscription_snapshot
+        from partnerctl.store.models import (
+            AuditEvent,
+            Client,
+            ClientAssignment,
+            ClientGroup,
+            ClientIntegration,
+            Subscription,
+        )
+        from partnerctl.store.types import utcnow
+        from partnerctl.values import to_jsonable
+
+        if not rows:
+            return
+        now = utcnow()
+        conn = session.connection()
+        conn.execute(
+            insert(Client.__table__),
+            [
+                {**self.client_defaults, **r.prepared.values, "created_at": now, "updated_at": now}
+                for r in rows
+            ],
+        )
+        ref_keys = [r.prepared.values["ref_key"] for r in rows]
+        ids = dict(
+            session.exec(select(Client.ref_key, Client.id).where(col(Client.ref_key).in_(ref_keys))).all()
+        )
+        groups, assignments, integrations, subs, events = [], [], [], [], []
+        for r in rows:
+            cid = ids[r.prepared.values["ref_key"]]
+            p = r.prepared
+            groups += [{"client_id": cid, "group_name": g} for g in p.groups]
+            assignments += [{"client_id": cid, "user_id": u.id} for u in p.users]
+            integrations += [
+                {"client_id": cid, "integration_id": i.id, "state": r.states.get(i.key, "pending")}
+                for i in p.integrations
+            ]
+            if p.product is not None:
+                subs.append((r, self._subscription(cid, p)))
+        for model, values in (
+            (ClientGroup, groups),
+            (ClientAssignment, assignments),
+            (ClientIntegration, integrations),
+        ):
+            if values:
+                conn.execute(insert(model.__table__), values)
+        if subs:
+            conn.execute(insert(Subscription.__table__), [s.model_dump(exclude={"id"}) for _, s in subs])
+            sub_ids = dict(
+                session.exec(
+                    select(Subscription.client_id, Subscription.id).where(
+                        col(Subscription.client_id).in_([s.client_id for _, s in subs])
+                    )
+                ).all()
+            )
+        for r in rows:
+            p = r.prepared
+            snapshot = clients.client_snapshot(
+                _Values(p.values),
+                groups=p.groups,
+                users=[u.email for u in p.users],
+                integrations=[i.key for i in p.integrations],
+            )
+            after = {**snapshot, "template": p.template.name if p.template else None, "welcome": p.welcome}
+            events.append(self._event(now, "client.add", "client", p.ref, to_jsonable(after)))
+        for r, sub in subs:
+            sub.id = sub_ids[sub.client_id]
+            after = {**subscription_snapshot(sub, r.prepared.product.product.key), "client": r.prepared.ref}
+            events.append(
+                self._event(now, "subscription.add", "subscription", str(sub.id), to_jsonable(after))
+            )
+        conn.execute(insert(AuditEvent.__table__), events)
+        self._welcome(session, [r for r in rows if r.prepared.welcome], ids)
+
+    def _event(self, now, action: str, entity: str, key: str, after: dict) -> dict:
+        return {
+            "at": now,
+            "actor": self.actor_email,
+            "action": action,
+            "entity": entity,
+            "key": key,
+            "before": None,
+            "after": after,
+        }
+
+    def _subscription(self, client_id: int, prepared):
+        from datetime import date
+
+        from partnerctl.services import subscriptions
+        from partnerctl.store.models import Subscription
+
+        today = date.today()
+        sub = Subscription(
+            client_id=client_id,
+            product_id=prepared.product.product.id,
+            seats=prepared.product.seats,
+            payer=subscriptions.parse_payer(prepared.product.payer),
+            start_date=today,
+            next_payment_date=today,
+        )
+        # The billing rules keep a payment anchor day and who created it, when the model has them.
+        anchor = getattr(subscriptions, "_anchor_for", None)
+        if anchor is not None and hasattr(sub, "anchor_day"):
+            sub.anchor_day = anchor(today)
+        if hasattr(sub, "created_by"):
+            sub.created_by = self.actor_email
+        return sub
+
+    def _welcome(self, session, rows: list[_Row], ids: dict[str, int]) -> None:
+        """Queue welcome e-mails exactly as `client add --welcome` does (same template, same dedupe key)."""
+        from sqlalchemy import insert
+        from sqlmodel import col, select
+
+        from partnerctl.mail.render import render
+        from partnerctl.store.models import OutboxMessage
+
+        if not rows:
+            return
+        keys = [f"welcome:{r.prepared.ref}" for r in rows]
+        taken = set(
+            session.exec(select(OutboxMessage.dedupe_key).where(col(OutboxMessage.dedupe_key).in_(keys)))
+        )
+        defaults = OutboxMessage(
+            dedupe_key="x", kind="welcome", to_addr="x", subject="x", body_text="x"
+        ).model_dump(exclude={"id"})
+        messages = []
+        for key, r in zip(keys, rows, strict=True):
+            if key in taken:
+                continue
+            v = r.prepared.values
+            rendered = render(
+                "welcome",
+                v["language"],
+                {
+                    "client_name": v["name"],
+                    "client_ref": v["ref"],
+                    "contact_name": v["contact_name"] or v["name"],
+                    "partner_name": self.lookups.partner_name,
+                },
+            )
+            messages.append(
+                {
+                    **defaults,
+                    "dedupe_key": key,
+                    "kind": "welcome",
+                    "to_addr": v["contact_email"],
+                    "subject": rendered.subject,
+                    "body_text": rendered.text,
+                    "body_html": rendered.html,
+                    "language": rendered.language,
+                }
+            )
+        if messages:
+            session.connection().execute(insert(OutboxMessage.__table__), messages)
+
+    def update(self, session, row: _Row, client_id: int, *, dry_run: bool) -> bool:
+        """Set what the row gives on an existing client (empty cells keep the current value)."""
+        import sqlalchemy as sa
+
+        from partnerctl.services import clients
+        from partnerctl.store.models import (
+            AuditEvent,
+            Client,
+            ClientAssignment,
+            ClientGroup,
+            ClientIntegration,
+        )
+        from partnerctl.store.types import utcnow
+        from partnerctl.values import to_jsonable
+
+        client = session.get(Client, client_id)
+        cells = row.record.cells
+        p = row.prepared
+        groups = clients.groups_of(session, [client.id])[client.id]
+        assigned = clients.assigned_of(session, [client.id])[client.id]
+        integ = clients.integrations_of(session, client.id)
+        before = clients.client_snapshot(
+            client, groups=groups, users=assigned, integrations=[f"{k}:{s}" for k, s in integ]
+        )
+        # The reference is the key (or, matched by name, stays as it is in the store).
+        skip = ("template", "welcome", "ref", "permissions")
+        scalar = [c for c in COLUMNS if c in cells and c not in LIST_COLUMNS and c not in skip]
+        changes: dict[str, Any] = {}
+        for column in scalar:
+            names = ["name", "name_key"] if column == "name" else [column]
+            if column == "status":
+                if row.status is None or row.status == client.status:
+                    continue
+                changes["status"] = row.status
+                continue
+            for name in names:
+                if getattr(client, name) != p.values[name]:
+                    changes[name] = p.values[name]
+        if "permissions" in cells and list(client.permissions or []) != p.values["permissions"]:
+            changes["permissions"] = p.values["permissions"]
+        new_groups = p.groups if "groups" in cells else groups
+        new_users = [u.email for u in p.users] if "assign" in cells else assigned
+        if "integrations" in cells:
+            new_integ = [
+                (i.key, row.states.get(i.key, dict(integ).get(i.key, "pending"))) for i in p.integrations
+            ]
+        else:
+            new_integ = [(k, str(s)) for k, s in integ]
+        lists_changed = (
+            sorted(new_groups) != sorted(groups)
+            or sorted(new_users) != sorted(assigned)
+            or sorted(new_integ) != sorted((k, str(s)) for k, s in integ)
+        )
+        if not changes and not lists_changed:
+            return False
+        if dry_run:
+            return True
+        for name, value in changes.items():
+            setattr(client, name, value)
+        client.updated_at = utcnow()
+        session.add(client)
+        conn = session.connection()
+        if sorted(new_groups) != sorted(groups):
+            conn.execute(
+                sa.delete(ClientGroup.__table__).where(ClientGroup.__table__.c.client_id == client.id)
+            )
+            if new_groups:
+                conn.execute(
+                    sa.insert(ClientGroup.__table__),
+                    [{"client_id": client.id, "group_name": g} for g in new_groups],
+                )
+        if "assign" in cells and sorted(new_users) != sorted(assigned):
+            table = ClientAssignment.__table__
+            conn.execute(sa.delete(table).where(table.c.client_id == client.id))
+            if p.users:
+                conn.execute(sa.insert(table), [{"client_id": client.id, "user_id": u.id} for u in p.users])
+        if "integrations" in cells and sorted(new_integ) != sorted((k, str(s)) for k, s in integ):
+            table = ClientIntegration.__table__
+            conn.execute(sa.delete(table).where(table.c.client_id == client.id))
+            if p.integrations:
+                conn.execute(
+                    sa.insert(table),
+                    [
+                        {"client_id": client.id, "integration_id": i.id, "state": state}
+                        for i, (_, state) in zip(p.integrations, new_integ, strict=True)
+                    ],
+                )
+        session.flush()
+        after = clients.client_snapshot(
+            client, groups=new_groups, users=new_users, integrations=[f"{k}:{s}" for k, s in new_integ]
+        )
+        session.add(
+            AuditEvent(
+                actor=self.actor_email,
+                action="client.edit",
+                entity="client",
+                key=client.ref,
+                before=to_jsonable(before),
+                after=to_jsonable({**after, "via": "import"}),
+            )
+        )
+        return True
+
+
+class _Values:
+    """Attribute access over a prepared client's values (what client_snapshot reads)."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+
+
+# -- the import ---------------------------------------------------------------------------------------
+
+
+def _batches(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
+    batch: list[Record] = []
+    for record in records:
+        batch.append(record)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def import_clients(
+    session_scope: Callable[..., Any],
+    actor_of: Callable[[Any], Any],
+    source: Source,
+    options: ImportOptions,
+    *,
+    on_error: Callable[[RowError], None],
+    on_progress: Callable[[int], None] | None = None,
+) -> ImportSummary:
+    """Onboard every record like `client add`; each batch commits on its own (a re-run skips what is in).
+
+    `session_scope(readonly=...)` opens one transaction per batch. Bad rows go to `on_error` and
+    never stop the others; a row is written wholly or not at all.
+    """
+    from partnerctl.services import clients
+    from partnerctl.services.users import require_admin
+
+    options.check()
+    with session_scope(readonly=True) as s:
+        actor = actor_of(s)
+        require_admin(actor, "client import")
+        lookups = clients.load_lookups(s)
+        # Detached with their loaded values: the read-only scope's rollback would expire them.
+        s.expunge_all()
+    preparer = _Preparer(lookups, options, actor)
+    writer = _Writer(lookups, actor.email)
+    summary = ImportSummary(dry_run=options.dry_run)
+    first_line: dict[str, int] = {}
+
+    def reject(error: RowError) -> None:
+        summary.rejected += 1
+        on_error(error)
+
+    for batch in _batches(source.records, options.batch_size):
+        rows: list[_Row] = []
+        for record in batch:
+            summary.rows += 1
+            if record.error is not None:
+                reject(record.error)
+                continue
+            result = preparer.prepare(record)
+            if isinstance(result, RowError):
+                reject(result)
+                continue
+            seen = first_line.setdefault(result.key, record.line)
+            if seen != record.line:
+                what = "reference" if options.key == "ref" else "name"
+                shown = result.prepared.values["ref" if options.key == "ref" else "name"]
+                if options.key == "ref" and result.prepared.ref_derived:
+                    what = "reference (derived from the name; give each row a ref)"
+                reject(
+                    RowError(
+                        record.line,
+                        options.key,
+                        f"duplicate {what} {shown!r} (first on line {seen})",
+                        record.raw,
+                    )
+                )
+                continue
+            rows.append(result)
+        if rows:
+            _write_batch(session_scope, writer, rows, options, summary, reject)
+        if on_progress is not None:
+            on_progress(len(batch))
+    return summary
+
+
+def _write_batch(session_scope, writer: _Writer, rows: list[_Row], options, summary, reject) -> None:
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        with session_scope(readonly=options.dry_run) as s:
+            counts = _apply(s, writer, rows, options, reject_list := [])
+    except DBAPIError:
+        # One bad row (e.g. a reference another process just took) must not cost the batch:
+        # redo it one row per transaction so only that row is rejected, with its line.
+        counts = {"created": 0, "updated": 0, "unchanged": 0, "skipped": 0}
+        reject_list = []
+        for row in rows:
+            try:
+                with session_scope(readonly=options.dry_run) as s:
+                    one = _apply(s, writer, [row], options, reject_list)
+            except DBAPIError as exc:
+                detail = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+                reject(
+                    RowError(row.record.line, None, f"the store refused the row: {detail}", row.record.raw)
+                )
+                continue
+            for k, v in one.items():
+                counts[k] += v
+    for error in reject_list:
+        reject(error)
+    summary.created += counts["created"]
+    summary.updated += counts["updated"]
+    summary.unchanged += counts["unchanged"]
+    summary.skipped += counts["skipped"]
+
+
+def _apply(
+    session, writer: _Writer, rows: list[_Row], options: ImportOptions, rejects: list
+) -> dict[str, int]:
+    counts = {"created": 0, "updated": 0, "unchanged": 0, "skipped": 0}
+    existing = writer.existing(session, options.key, [r.key for r in rows])
+    if options.key == "name":
+        # New rows still need a free reference.
+        taken = writer.existing(
+            session, "ref", [r.prepared.values["ref_key"] for r in rows if r.key not in existing]
+        )
+    else:
+        taken = {}
+    new: list[_Row] = []
+    for row in rows:
+        found = existing.get(row.key)
+        if not found:
+            if row.prepared.values["ref_key"] in taken:
+                rejects.append(
+                    RowError(
+                        row.record.line,
+                        "ref",
+                        f"reference {row.prepared.ref!r} is taken by another client",
+                        row.record.raw,
+                    )
+                )
+                continue
+            new.append(row)
+        elif len(found) > 1:
+            rejects.append(
+                RowError(
+                    row.record.line,
+                    options.key,
+                    f"{len(found)} clients are named {row.key!r}; import by ref",
+                    row.record.raw,
+                )
+            )
+        elif options.on_existing == "skip":
+            counts["skipped"] += 1
+        elif options.on_existing == "fail":
+            rejects.append(
+                RowError(
+                    row.record.line,
+                    options.key,
+                    f"client {row.key!r} already exists (--on-existing fail)",
+                    row.record.raw,
+                )
+            )
+        else:
+            changed = writer.update(session, row, found[0], dry_run=options.dry_run)
+            counts["updated" if changed else "unchanged"] += 1
+    if not options.dry_run:
+        writer.insert(session, new)
+    counts["created"] += len(new)
+    return counts
