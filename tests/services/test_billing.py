@@ -13,16 +13,21 @@ from partnerctl.errors import Conflict, Forbidden, InvalidInput, NotFound
 from partnerctl.services import billing
 from partnerctl.services import subscriptions as subs
 from partnerctl.store.models import Invoice, InvoiceLine, Subscription
-from tests.services.test_subscriptions import (  # noqa: F401  (engine is a fixture)
+from tests.services.test_subscriptions import (
     admin,
-    engine,
     make_bookkeeper,
     make_client,
     make_product,
+    open_engine,
     scope,
 )
 
 TODAY = date(2026, 1, 5)
+
+
+@pytest.fixture
+def engine(store_url):
+    yield from open_engine(store_url)
 
 
 def test_catch_up_month_end_and_idempotence(engine):
@@ -54,7 +59,12 @@ def test_catch_up_month_end_and_idempotence(engine):
     with scope(engine) as s:
         assert len(s.exec(select(Invoice)).all()) == 4
         line = s.exec(select(InvoiceLine).order_by(InvoiceLine.id)).first()
-        assert (line.seats, line.unit_price, line.rate, line.amount) == (4, Decimal("2.5"), Decimal(1), Decimal("10"))
+        assert (line.seats, line.unit_price, line.rate, line.amount) == (
+            4,
+            Decimal("2.5"),
+            Decimal(1),
+            Decimal("10"),
+        )
 
 
 def test_dry_run_changes_nothing(engine):
@@ -80,7 +90,9 @@ def test_only_active_subscriptions_are_billed_and_yearly_moves_a_year(engine):
         c = make_client(s, "A1")
         p = make_product(s, "sig", "2.50")
         y = make_product(s, "arch", "99.99", period="yearly")
-        active = subs.add_subscription(s, a, client=c, product=y, seats=3, start=date(2024, 2, 29), today=TODAY)
+        active = subs.add_subscription(
+            s, a, client=c, product=y, seats=3, start=date(2024, 2, 29), today=TODAY
+        )
         suspended = subs.add_subscription(s, a, client=c, product=p, start=date(2026, 1, 1), today=TODAY)
         cancelled = subs.add_subscription(s, a, client=c, product=p, start=date(2026, 1, 1), today=TODAY)
         subs.suspend_subscription(s, a, suspended.id)
@@ -140,7 +152,9 @@ def test_rate_validation_and_update(engine):
             billing.set_rate(s, a, "EUR", "USD", "abc")
         billing.set_rate(s, a, "eur", "usd", "1.08")
         billing.set_rate(s, a, "EUR", "USD", "1.0815")
-        assert [(r.base, r.quote, r.rate) for r in billing.list_rates(s)] == [("EUR", "USD", Decimal("1.0815"))]
+        assert [(r.base, r.quote, r.rate) for r in billing.list_rates(s)] == [
+            ("EUR", "USD", Decimal("1.0815"))
+        ]
         bk = make_bookkeeper(s, "bob@acme.example")
         with pytest.raises(Forbidden):
             billing.set_rate(s, bk, "EUR", "DKK", "7.46")
@@ -229,14 +243,18 @@ def test_currency_lock_and_group_values(engine):
             billing.assert_currency_change_allowed(s, c1, "USD")
         billing.assert_currency_change_allowed(s, c1, "EUR")  # not a change
         billing.assert_currency_change_allowed(s, c2, "EUR")
-        values = {(g.group, g.currency): (g.seats, g.monthly_value) for g in billing.seats_and_value_by_group(s, a)}
+        values = {
+            (g.group, g.currency): (g.seats, g.monthly_value) for g in billing.seats_and_value_by_group(s, a)
+        }
         # B2 has no EUR->USD rate: its value stays in EUR rather than being guessed.
         assert values == {
             ("north", "EUR"): (4, Decimal("10.00")),
             ("retail", "EUR"): (6, Decimal("15.00")),
         }
         billing.set_rate(s, a, "EUR", "USD", "1.1")
-        values = {(g.group, g.currency): (g.seats, g.monthly_value) for g in billing.seats_and_value_by_group(s, a)}
+        values = {
+            (g.group, g.currency): (g.seats, g.monthly_value) for g in billing.seats_and_value_by_group(s, a)
+        }
         assert values[("retail", "USD")] == (2, Decimal("5.50"))
         bk = make_bookkeeper(s, "bob@acme.example", c2)
         assert [(g.group, g.seats) for g in billing.seats_and_value_by_group(s, bk)] == [("retail", 2)]

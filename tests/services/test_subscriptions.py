@@ -20,8 +20,8 @@ TODAY = date(2026, 3, 10)
 # -- helpers shared with the billing tests --------------------------------------------------------
 
 
-@pytest.fixture
-def engine(store_url):
+def open_engine(store_url):
+    """An engine on the test store with a partner space and its admin (shared with the billing tests)."""
     from partnerctl.store.engine import make_engine, normalize_url
     from partnerctl.store.models import Partner
 
@@ -33,6 +33,11 @@ def engine(store_url):
             init_partner_space(s, partner="Acme Partners", admin_email=ADMIN, admin_name="Anna")
     yield eng
     eng.dispose()
+
+
+@pytest.fixture
+def engine(store_url):
+    yield from open_engine(store_url)
 
 
 def scope(engine):
