@@ -192,6 +192,9 @@ def _register() -> None:
     app.add_typer(catalog.product_app, name="product", help="Manage the product catalogue.")
     app.add_typer(catalog.integration_app, name="integration", help="Manage the integration catalogue.")
     app.add_typer(audit.app, name="audit", help="Read the audit log.")
+    from partnerctl.commands import tenant
+
+    app.add_typer(tenant.app, name="tenant", help="Manage tenants: hierarchy, administrators, hand-over, content.")
     from partnerctl.commands import client, template
 
     app.add_typer(client.app, name="client", help="Manage clients: tabs, search, filters, onboarding.")

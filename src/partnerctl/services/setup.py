@@ -46,6 +46,10 @@ def init_partner_space(
     admin: User = create_user(session, email, email=email, name=admin_name, role=Role.admin.value)
     audit.record(session, admin, "partner.init", "partner", partner_name, after={"name": partner_name})
     ensure_default_template(session, admin)
+    # The partner's own master tenant, root of the tenant tree (`tenant add` also creates it if missing).
+    from partnerctl.services.tenants import ensure_master_tenant
+
+    ensure_master_tenant(session, admin)
     return InitResult(True, partner_name, email, [])
 
 

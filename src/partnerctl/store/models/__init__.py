@@ -22,6 +22,7 @@ from partnerctl.store.models.reminders import (
 )
 from partnerctl.store.models.subscriptions import Subscription
 from partnerctl.store.models.templates import ConfigTemplate
+from partnerctl.store.models.tenants import Tenant, TenantAdmin, TenantContent, TenantCredentialKey
 
 __all__ = [
     "AuditEvent",
@@ -35,6 +36,10 @@ __all__ = [
     "ClientIntegration",
     "Subscription",
     "ConfigTemplate",
+    "Tenant",
+    "TenantAdmin",
+    "TenantContent",
+    "TenantCredentialKey",
     "Integration",
     "OutboxMessage",
     "Partner",

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 13:42:50.250583
+Create Date: 2026-11-22 13:48:01.941719
 """
 from collections.abc import Sequence
 
