@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import literal
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, delete, func, select
 
@@ -307,6 +308,8 @@ def ensure_master_tenant(session: Session, actor: User | str) -> Tenant:
     session.add(master)
     session.flush()
     audit.record(session, actor, "tenant.add", "tenant", master.name, after=_snapshot(master))
+    # Create the fingerprint pepper now, once, rather than racing for it at the first administrator.
+    _credential_key(session)
     return master
 
 
@@ -799,7 +802,10 @@ def _credential_key(session: Session) -> TenantCredentialKey:
             parallelism=ph.parallelism,
         )
         session.add(key)
-        session.flush()
+        try:
+            session.flush()
+        except IntegrityError:
+            raise Conflict("another process is setting up the password key of this store; try again") from None
     return key
 
 
@@ -886,8 +892,6 @@ def add_admin(
     name: str = "",
 ) -> tuple[TenantAdmin, int]:
     """Add an administrator; returns it and how many the tenant has now."""
-    from sqlalchemy.exc import IntegrityError
-
     require_admin(actor, "tenant admin add")
     t = get_tenant(session, tenant)
     address = normalize_email(email, field="administrator e-mail")
@@ -967,8 +971,6 @@ def remove_admin(session: Session, actor: User, tenant: str, email: str) -> int:
 def reset_admin_password(
     session: Session, actor: User, tenant: str, email: str, password: str
 ) -> TenantAdmin:
-    from sqlalchemy.exc import IntegrityError
-
     require_admin(actor, "tenant admin reset-password")
     admin = get_admin(session, tenant, email)
     t = session.get(Tenant, admin.tenant_id)

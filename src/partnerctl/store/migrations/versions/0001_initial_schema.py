@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 13:48:01.941719
+Create Date: 2026-11-22 13:49:20.919291
 """
 from collections.abc import Sequence
 
