@@ -24,7 +24,11 @@ class _ErrorReport:
 
         self.shown = 0
         self.count = 0
-        self.headers = [h for h in headers if h not in ("error", "line")]
+        from partnerctl.services.client_import import IGNORED_COLUMNS, normalize_header
+
+        # A re-imported errors file carries old line/error columns: they are replaced, not repeated.
+        self.drop = {i for i, h in enumerate(headers) if normalize_header(h) in IGNORED_COLUMNS}
+        self.headers = [h for i, h in enumerate(headers) if i not in self.drop]
         self.fmt = fmt
         self.escape = escape_formula
         self._file = None
@@ -36,7 +40,8 @@ class _ErrorReport:
             except OSError as exc:
                 raise InvalidInput(f"cannot write the errors file {path}: {exc.strerror}") from None
             self._writer = csv.writer(self._file, lineterminator="\n")
-            self._writer.writerow([*self.headers, "line", "error"])
+            # line and error first: a rejected ragged row is written with all its cells, as read.
+            self._writer.writerow(["line", "error", *self.headers])
 
     def __call__(self, error) -> None:
         self.count += 1
@@ -44,9 +49,11 @@ class _ErrorReport:
             typer.echo(f"rejected: {error}", err=True)
             self.shown += 1
         if self._writer is not None:
-            self._writer.writerow(
-                [*(self._cell(error.raw.get(h)) for h in self.headers), error.line, error.reason]
-            )
+            if isinstance(error.raw, list):
+                cells = [c for i, c in enumerate(error.raw) if i not in self.drop]
+            else:
+                cells = [self._cell(error.raw.get(h)) for h in self.headers]
+            self._writer.writerow([error.line, error.reason, *cells])
 
     def _cell(self, value: Any) -> str:
         if value is None:

@@ -63,8 +63,9 @@ class RowError:
     line: int
     column: str | None
     reason: str
-    # The row as read (original header -> cell), written back to the --errors CSV.
-    raw: dict[str, Any] = field(default_factory=dict)
+    # The row as read, written back to the --errors CSV: the list of cells of a CSV row,
+    # or the object (column -> value) of a JSON row.
+    raw: dict[str, Any] | list[str] = field(default_factory=dict)
 
     def __str__(self) -> str:
         where = f"line {self.line}" + (f", column {self.column}" if self.column else "")
@@ -77,7 +78,7 @@ class Record:
 
     line: int
     cells: dict[str, Any]
-    raw: dict[str, Any]
+    raw: dict[str, Any] | list[str]
     error: RowError | None = None
 
 
@@ -197,7 +198,7 @@ def _csv_records(reader, header: list[str], mapped: list[str | None]) -> Iterato
         last_line = reader.line_num
         if not row or (len(row) == 1 and not row[0].strip()):
             continue  # blank line
-        raw = dict(zip(header, row, strict=False))
+        raw = row  # the cells exactly as read, all of them (also of a ragged row)
         if len(row) != width:
             what = "more" if len(row) > width else "fewer"
             reason = f"the row has {len(row)} cells, {what} than the {width} columns of the header"
@@ -588,6 +589,7 @@ class _Writer:
         self.lookups = lookups
         self.actor_email = actor_email
         # Every column with its model default, so rows carry whatever the model adds later.
+        self._sub_rows: dict[tuple, dict[str, Any]] = {}
         self.client_defaults = Client(ref="x", ref_key="x", name="x", name_key="x").model_dump(exclude={"id"})
 
     # Existing clients of a batch, by idempotency key.
@@ -618,7 +620,6 @@ class _Writer:
             Subscription,
         )
         from partnerctl.store.types import utcnow
-        from partnerctl.values import to_jsonable
 
         if not rows:
             return
@@ -655,11 +656,13 @@ class _Writer:
             if values:
                 conn.execute(insert(model.__table__), values)
         if subs:
-            conn.execute(insert(Subscription.__table__), [s.model_dump(exclude={"id"}) for _, s in subs])
+            conn.execute(
+                insert(Subscription.__table__), [{**s, "created_at": now, "updated_at": now} for _, s in subs]
+            )
             sub_ids = dict(
                 session.exec(
                     select(Subscription.client_id, Subscription.id).where(
-                        col(Subscription.client_id).in_([s.client_id for _, s in subs])
+                        col(Subscription.client_id).in_([s["client_id"] for _, s in subs])
                     )
                 ).all()
             )
@@ -672,13 +675,11 @@ class _Writer:
                 integrations=[i.key for i in p.integrations],
             )
             after = {**snapshot, "template": p.template.name if p.template else None, "welcome": p.welcome}
-            events.append(self._event(now, "client.add", "client", p.ref, to_jsonable(after)))
+            events.append(self._event(now, "client.add", "client", p.ref, _jsonable(after)))
         for r, sub in subs:
-            sub.id = sub_ids[sub.client_id]
+            sub = _Values({**sub, "id": sub_ids[sub["client_id"]]})
             after = {**subscription_snapshot(sub, r.prepared.product.product.key), "client": r.prepared.ref}
-            events.append(
-                self._event(now, "subscription.add", "subscription", str(sub.id), to_jsonable(after))
-            )
+            events.append(self._event(now, "subscription.add", "subscription", str(sub.id), _jsonable(after)))
         conn.execute(insert(AuditEvent.__table__), events)
         self._welcome(session, [r for r in rows if r.prepared.welcome], ids)
 
@@ -693,28 +694,35 @@ class _Writer:
             "after": after,
         }
 
-    def _subscription(self, client_id: int, prepared):
+    def _subscription(self, client_id: int, prepared) -> dict[str, Any]:
+        """The row `add_subscription` writes; built once per product/payer/seats, then copied."""
         from datetime import date
 
         from partnerctl.services import subscriptions
         from partnerctl.store.models import Subscription
 
         today = date.today()
-        sub = Subscription(
-            client_id=client_id,
-            product_id=prepared.product.product.id,
-            seats=prepared.product.seats,
-            payer=subscriptions.parse_payer(prepared.product.payer),
-            start_date=today,
-            next_payment_date=today,
-        )
-        # The billing rules keep a payment anchor day and who created it, when the model has them.
-        anchor = getattr(subscriptions, "_anchor_for", None)
-        if anchor is not None and hasattr(sub, "anchor_day"):
-            sub.anchor_day = anchor(today)
-        if hasattr(sub, "created_by"):
-            sub.created_by = self.actor_email
-        return sub
+        p = prepared.product
+        cache_key = (p.product.id, p.seats, str(p.payer), today)
+        base = self._sub_rows.get(cache_key)
+        if base is None:
+            sub = Subscription(
+                client_id=0,
+                product_id=p.product.id,
+                seats=p.seats,
+                payer=subscriptions.parse_payer(p.payer),
+                start_date=today,
+                next_payment_date=today,
+            )
+            # The billing rules keep a payment anchor day and who created it, when the model has them.
+            anchor = getattr(subscriptions, "_anchor_for", None)
+            if anchor is not None and hasattr(sub, "anchor_day"):
+                sub.anchor_day = anchor(today)
+            if hasattr(sub, "created_by"):
+                sub.created_by = self.actor_email
+            base = sub.model_dump(exclude={"id", "created_at", "updated_at"})
+            self._sub_rows[cache_key] = base
+        return {**base, "client_id": client_id}
 
     def _welcome(self, session, rows: list[_Row], ids: dict[str, int]) -> None:
         """Queue welcome e-mails exactly as `client add --welcome` does (same template, same dedupe key)."""
@@ -865,6 +873,20 @@ class _Writer:
             )
         )
         return True
+
+
+def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
+    """to_jsonable for flat snapshots, with a fast path for the plain values most fields hold."""
+    from partnerctl.values import to_jsonable
+
+    out = {}
+    for k, v in data.items():
+        t = type(v)
+        if v is None or t is str or t is int or t is bool or t is list and all(type(i) is str for i in v):
+            out[k] = v
+        else:
+            out[k] = to_jsonable(v)
+    return out
 
 
 class _Values:
