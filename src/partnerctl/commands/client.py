@@ -127,7 +127,9 @@ def add(
         ref_out, status = client.ref, client.status
         tpl = (client.template_applied is not None) and client.template_id
     note = "" if not tpl else " from its template"
-    app_ctx.out.message(f"added client {ref_out} ({status}){note}" + (", welcome e-mail queued" if welcome else ""))
+    app_ctx.out.message(
+        f"added client {ref_out} ({status}){note}" + (", welcome e-mail queued" if welcome else "")
+    )
     if app_ctx.out.format in ("json", "jsonl", "ids"):
         app_ctx.out.item({"ref": ref_out, "status": status})
 
@@ -151,7 +153,9 @@ def list_(
     ctx: typer.Context,
     tab: Annotated[
         str | None,
-        typer.Option("--tab", help="invites, onboarding, mine or all (default: all for admins, mine for bookkeepers)."),
+        typer.Option(
+            "--tab", help="invites, onboarding, mine or all (default: all for admins, mine for bookkeepers)."
+        ),
     ] = None,
     search: Annotated[
         str | None, typer.Option("--search", "-s", help="Case-insensitive text in the name or reference.")
@@ -190,7 +194,9 @@ def list_(
         rows = [client_row(c, page.groups[c.id], page.assigned[c.id]) for c in page.rows]
     app_ctx.out.rows(rows, CLIENT_COLUMNS, header_line=_tab_bar(page) if table else None, empty="no clients")
     if len(rows) < page.total and (offset or len(rows) == limit):
-        app_ctx.out.message(f"showing {offset + 1}-{offset + len(rows)} of {page.total}; use --limit/--offset")
+        app_ctx.out.message(
+            f"showing {offset + 1}-{offset + len(rows)} of {page.total}; use --limit/--offset"
+        )
 
 
 @app.command("show")
@@ -215,7 +221,9 @@ def edit(
     ] = None,
     currency: Annotated[str | None, typer.Option("--currency", help="ISO 4217 currency.")] = None,
     language: Annotated[str | None, typer.Option("--language", help="ISO 639-1 language.")] = None,
-    add_group: Annotated[list[str] | None, typer.Option("--add-group", help="Add to a group (repeatable).")] = None,
+    add_group: Annotated[
+        list[str] | None, typer.Option("--add-group", help="Add to a group (repeatable).")
+    ] = None,
     remove_group: Annotated[
         list[str] | None, typer.Option("--remove-group", help="Remove from a group (repeatable).")
     ] = None,
@@ -320,7 +328,9 @@ def accept(
 
 
 @app.command("decline")
-def decline(ctx: typer.Context, ref: Annotated[str, typer.Argument(help="Reference of the inviting client.")]) -> None:
+def decline(
+    ctx: typer.Context, ref: Annotated[str, typer.Argument(help="Reference of the inviting client.")]
+) -> None:
     """Decline a client's invitation (the invited client is removed)."""
     from partnerctl.services import clients
 

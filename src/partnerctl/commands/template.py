@@ -30,13 +30,17 @@ Seats = Annotated[int | None, typer.Option("--seats", help="Seats of the product
 Accept = Annotated[
     bool, typer.Option("--accept-pricing", help="Confirm you understand the product's pricing.")
 ]
-Integrations = Annotated[list[str] | None, typer.Option("--integration", help="Connect this integration (repeatable).")]
+Integrations = Annotated[
+    list[str] | None, typer.Option("--integration", help="Connect this integration (repeatable).")
+]
 Currency = Annotated[str | None, typer.Option("--currency", help="Default currency of new clients.")]
 Language = Annotated[str | None, typer.Option("--language", help="Default language of new clients.")]
 Permissions = Annotated[
     list[str] | None, typer.Option("--permission", help="Client-portal module to allow (repeatable).")
 ]
-Groups = Annotated[list[str] | None, typer.Option("--group", help="Put new clients in this group (repeatable).")]
+Groups = Annotated[
+    list[str] | None, typer.Option("--group", help="Put new clients in this group (repeatable).")
+]
 
 
 def template_row(t) -> dict:
@@ -126,12 +130,16 @@ def edit(
     new_name: Annotated[str | None, typer.Option("--name", help="Rename the template.")] = None,
     description: Annotated[str | None, typer.Option("--description", help="New description.")] = None,
     user: Users = None,
-    remove_user: Annotated[list[str] | None, typer.Option("--remove-user", help="Stop assigning this user.")] = None,
+    remove_user: Annotated[
+        list[str] | None, typer.Option("--remove-user", help="Stop assigning this user.")
+    ] = None,
     product: Product = None,
     payer: Payer = None,
     seats: Seats = None,
     accept_pricing: Accept = False,
-    no_product: Annotated[bool, typer.Option("--no-product", help="Subscribe new clients to nothing.")] = False,
+    no_product: Annotated[
+        bool, typer.Option("--no-product", help="Subscribe new clients to nothing.")
+    ] = False,
     integration: Integrations = None,
     remove_integration: Annotated[
         list[str] | None, typer.Option("--remove-integration", help="Stop connecting this integration.")
@@ -145,7 +153,9 @@ def edit(
         list[str] | None, typer.Option("--remove-permission", help="Stop allowing this module.")
     ] = None,
     group: Groups = None,
-    remove_group: Annotated[list[str] | None, typer.Option("--remove-group", help="Stop adding this group.")] = None,
+    remove_group: Annotated[
+        list[str] | None, typer.Option("--remove-group", help="Stop adding this group.")
+    ] = None,
 ) -> None:
     """Change a template (its version goes up; existing clients are not changed)."""
     from partnerctl.services import templates
@@ -194,7 +204,9 @@ def remove(ctx: typer.Context, name: NameArg) -> None:
 def export(
     ctx: typer.Context,
     name: NameArg,
-    file: Annotated[Path | None, typer.Option("--file", "-f", help="Write to this file (default: stdout).")] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", "-f", help="Write to this file (default: stdout).")
+    ] = None,
 ) -> None:
     """Write a template as TOML, e.g. to keep it in git."""
     import tomli_w
@@ -217,7 +229,9 @@ def export(
 def import_(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="TOML file written by `template export` ('-' for stdin).")],
-    replace: Annotated[bool, typer.Option("--replace", help="Overwrite a template of the same name.")] = False,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Overwrite a template of the same name.")
+    ] = False,
 ) -> None:
     """Read a template from a TOML file."""
     import sys
@@ -275,11 +289,15 @@ def diff(
 def apply(
     ctx: typer.Context,
     name: NameArg,
-    client: Annotated[list[str] | None, typer.Option("--client", help="Client reference (repeatable).")] = None,
+    client: Annotated[
+        list[str] | None, typer.Option("--client", help="Client reference (repeatable).")
+    ] = None,
     all_from: Annotated[
         str | None, typer.Option("--all-from", help="Every client created from this template.")
     ] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; change nothing.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would change; change nothing.")
+    ] = False,
 ) -> None:
     """Re-apply a template to clients on purpose and show what changes.
 

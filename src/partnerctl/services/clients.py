@@ -58,9 +58,15 @@ ADDRESS_FIELDS = ("street", "city", "zip", "country")
 # -- small helpers ------------------------------------------------------------------------------
 
 
+# Letters NFKD does not take apart (Danish, German, Polish, Icelandic names are common here).
+_FOLD = str.maketrans({"ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "ß": "ss", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D",
+                       "þ": "th", "Þ": "TH", "œ": "oe", "Œ": "OE"})  # fmt: skip
+
+
 def derive_ref(name: str) -> str:
     """A reference from a name: 'Bäckerei Müller & Co.' -> 'backerei-muller-co' (at most 64)."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    folded = name.translate(_FOLD)
+    ascii_name = unicodedata.normalize("NFKD", folded).encode("ascii", "ignore").decode("ascii")
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:64].strip("-")
     return slug or "client"
 
