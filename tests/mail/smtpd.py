@@ -47,6 +47,15 @@ class RecordingHandler:
             self.connections += 1
         return responses
 
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if getattr(session, "drop_next", False):
+            # Hang up between messages, like a server's idle timeout: the client must reconnect.
+            server.transport.close()
+            return "421 4.4.2 closing connection"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         with self.lock:
             self.rcpt_calls += 1
@@ -72,8 +81,7 @@ class RecordingHandler:
             )
             count = len(self.received)
         if count in self.drop_after:
-            # Answer, then hang up: the client must notice at its next command and reconnect.
-            asyncio.get_running_loop().call_later(0.01, server.transport.close)
+            session.drop_next = True
         return f"250 2.0.0 Ok: queued as Q{count}"
 
     def message_ids(self) -> Counter:
@@ -102,3 +110,43 @@ def wait_until(predicate, timeout: float = 20.0, interval: float = 0.01) -> bool
             return True
         time.sleep(interval)
     return predicate()
+
+
+def self_signed_cert(directory) -> tuple[str, str]:
+    """A certificate for 127.0.0.1 that no default trust store knows."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=2))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    certfile = f"{directory}/cert.pem"
+    keyfile = f"{directory}/key.pem"
+    with open(certfile, "wb") as fh:
+        fh.write(cert.public_bytes(serialization.Encoding.PEM))
+    with open(keyfile, "wb") as fh:
+        fh.write(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
+    return certfile, keyfile

@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
-from email.policy import SMTP
+from email.policy import default as default_policy
 from email.utils import format_datetime
 
 
@@ -34,7 +34,7 @@ def message_id(dedupe_key: str, from_addr: str) -> str:
 
 def build_email(msg: OutgoingMessage, default_from: str) -> EmailMessage:
     sender = msg.from_addr or default_from
-    email = EmailMessage(policy=SMTP)
+    email = EmailMessage(policy=default_policy)
     email["From"] = sender
     email["To"] = msg.to_addr
     email["Subject"] = msg.subject

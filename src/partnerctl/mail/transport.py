@@ -85,6 +85,8 @@ class MaildirTransport:
         import mailbox
 
         try:
+            # Mail may hold client data: only the owner may read it (mailbox uses 0o700 below too).
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             mailbox.Maildir(str(self.path), create=True)
         except OSError as exc:
             raise TransportUnavailable(f"cannot create the Maildir {self.path}: {exc.strerror}") from None
@@ -157,7 +159,7 @@ class SmtpTransport:
                 conn.starttls(context=self._context())
                 conn.ehlo()
             if s.smtp_username:
-                conn.login(s.smtp_username, s.smtp_password or "")
+                self._login(conn)
         except smtplib.SMTPAuthenticationError as exc:
             raise TransportUnavailable(
                 f"the SMTP server refused the login of {s.smtp_username!r}: {_answer(exc.smtp_code, exc.smtp_error)}"
@@ -168,6 +170,11 @@ class SmtpTransport:
             raise TransportUnavailable(
                 f"{s.smtp_host}:{s.port} refused the session: {_answer(exc.smtp_code, exc.smtp_error)}"
             ) from None
+        except ssl.SSLCertVerificationError as exc:
+            raise TransportUnavailable(
+                f"TLS with {s.smtp_host}:{s.port} failed: certificate verify failed ({exc.verify_message}); "
+                "if the server uses a private CA, point mail.smtp.cafile at it"
+            ) from None
         except ssl.SSLError as exc:
             raise TransportUnavailable(
                 f"TLS with {s.smtp_host}:{s.port} failed: {exc.reason or exc}"
@@ -175,6 +182,18 @@ class SmtpTransport:
         except (OSError, smtplib.SMTPException) as exc:
             raise TransportUnavailable(f"cannot reach {s.smtp_host}:{s.port}: {exc}") from None
         self.conn = conn
+
+    def _login(self, conn: smtplib.SMTP) -> None:
+        s = self.settings
+        offered = conn.esmtp_features.get("auth", "").upper().split()
+        for mechanism in ("PLAIN", "LOGIN"):
+            if mechanism in offered:
+                # One mechanism, one try: smtplib.login() would replay a refused password through every
+                # mechanism the server offers.
+                conn.user, conn.password = s.smtp_username, s.smtp_password or ""
+                conn.auth(mechanism, getattr(conn, f"auth_{mechanism.lower()}"))
+                return
+        conn.login(s.smtp_username or "", s.smtp_password or "")
 
     def _drop(self) -> None:
         if self.conn is not None:
