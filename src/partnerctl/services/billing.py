@@ -255,7 +255,8 @@ def _row(inv: Invoice, client: Client) -> dict:
     return dict(
         number=inv.number, client_ref=client.ref, client_name=client.name, subscription_id=inv.subscription_id,
         issue_date=inv.issue_date, period_start=inv.period_start, period_end=inv.period_end,
-        total=inv.total, currency=inv.currency, payer=str(inv.payer),
+        # The store drops trailing zeros; amounts are shown in the currency's minor units (7.50, 1211).
+        total=round_money(inv.total, inv.currency), currency=inv.currency, payer=str(inv.payer),
     )  # fmt: skip
 
 
@@ -291,7 +292,7 @@ def get_invoice(session: Session, actor: User, number: str) -> InvoiceDetail:
     lines = session.exec(select(InvoiceLine).where(InvoiceLine.invoice_id == inv.id).order_by(InvoiceLine.id))
     return InvoiceDetail(**_row(inv, client), lines=[
         {"product": ln.product_key, "description": ln.description, "seats": ln.seats,
-         "unit_price": ln.unit_price, "price_currency": ln.price_currency, "rate": ln.rate, "amount": ln.amount}
+         "unit_price": ln.unit_price, "price_currency": ln.price_currency, "rate": ln.rate, "amount": round_money(ln.amount, inv.currency)}
         for ln in lines
     ])  # fmt: skip
 
