@@ -176,7 +176,7 @@ def test_two_concurrent_billing_runs_create_each_invoice_once(initialized):
         conn.rollback()
     gate.dispose()
     outs = [p.communicate(timeout=120) for p in procs]
-    for p, (out, err) in zip(procs, outs, strict=True):
+    for p, (_out, err) in zip(procs, outs, strict=True):
         assert p.returncode == 0, err
     created = [json.loads(out) for out, _ in outs]
     # Between them the two runs created every invoice, and no invoice twice.
