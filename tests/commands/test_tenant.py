@@ -224,3 +224,45 @@ def test_master_is_created_lazily_on_a_store_without_one(initialized, cli, store
     cli.ok("tenant", "add", "First")
     tree = json.loads(cli.ok("tenant", "tree", "-o", "json").stdout)
     assert tree["name"] == "Acme Partners" and tree["children"][0]["name"] == "First"
+
+
+def test_line_renderer_draws_exactly_what_rich_draws():
+    from rich.console import Console
+
+    from partnerctl.commands.tenant import render_tree, tree_lines
+    from partnerctl.services.tenants import TenantNode, TenantTree
+
+    spec = [(1, None, 0), (2, 1, 1), (3, 2, 2), (4, 3, 3), (5, 2, 2), (6, 1, 1), (7, 6, 2), (8, 1, 1)]
+    nodes = {
+        i: TenantNode(i, p, f"T{i}", "standard" if i % 2 else "custom", "basic", d, i % 3, "ready")
+        for i, p, d in spec
+    }
+    for n in nodes.values():
+        if n.parent_id:
+            nodes[n.parent_id].children.append(n.id)
+    tree = TenantTree([1], nodes)
+    buf = io.StringIO()
+    Console(file=buf, width=200, no_color=True, legacy_windows=False).print(render_tree(tree))
+    assert buf.getvalue().splitlines() == tree_lines(tree)
+    assert tree_lines(tree)[3] == "│   │   └── T4  CUSTOM · basic · 1 admin · ready"
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_big_tree_prints_every_node(initialized, cli, store_url):
+    from sqlalchemy import create_engine, insert, select
+
+    from partnerctl.store.models.tenants import Tenant
+
+    engine = create_engine(store_url)
+    with engine.begin() as conn:
+        master = conn.execute(select(Tenant.id).where(Tenant.is_master)).scalar_one()
+        conn.execute(insert(Tenant), [
+            {"name": f"T{i:04d}", "name_key": f"t{i:04d}", "parent_id": master, "type": "standard",
+             "edition": "basic", "charset": "UTF-8", "is_master": False, "needs_setup": False, "handed_over": False}
+            for i in range(2100)
+        ])  # fmt: skip
+    engine.dispose()
+    lines = cli.ok("tenant", "tree").stdout.splitlines()
+    assert len(lines) == 2101
+    assert lines[1] == "├── T0000  STANDARD · basic · 0 admins · no admin"
+    assert lines[-1] == "└── T2099  STANDARD · basic · 0 admins · no admin"

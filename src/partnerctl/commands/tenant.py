@@ -186,16 +186,24 @@ def _tree_json(tree, node_id: int) -> dict:
     return root
 
 
+# Rich lays out every node's label on its own (~0.3-1 ms each); above this many nodes `tenant tree`
+# writes the same guide lines itself, so 10,000 tenants print in well under a second.
+RICH_TREE_MAX_NODES = 2000
+_GUIDES = ("    ", "│   ", "├── ", "└── ")  # rich.tree.Tree.TREE_GUIDES[0]
+
+
+def _node_details(n) -> str:
+    admins = f"{n.admins} admin" + ("" if n.admins == 1 else "s")
+    return f"  {n.type.upper()} · {n.edition} · {admins} · "
+
+
 def render_tree(tree):
     """A Rich Tree of the hierarchy: name, then type, edition, admin count and status."""
     from rich.text import Text
     from rich.tree import Tree
 
     def label(n) -> Text:
-        admins = f"{n.admins} admin" + ("" if n.admins == 1 else "s")
-        return Text.assemble(
-            (n.name, "bold"), f"  {n.type.upper()} · {n.edition} · {admins} · ", (n.status, "italic")
-        )
+        return Text.assemble((n.name, "bold"), _node_details(n), (n.status, "italic"))
 
     roots = tree.root_ids
     top = Tree(label(tree.nodes[roots[0]])) if len(roots) == 1 else Tree("tenants")
@@ -211,6 +219,34 @@ def render_tree(tree):
             continue
         handles[n.id] = handles[n.parent_id].add(label(n))
     return top
+
+
+def tree_lines(tree) -> list[str]:
+    """The same picture as render_tree, as plain lines, in time linear in the nodes (iterative)."""
+    space, cont, fork, end = _GUIDES
+    lines: list[str] = []
+
+    def text(n) -> str:
+        return n.name + _node_details(n) + n.status
+
+    roots = tree.root_ids
+    if len(roots) == 1:
+        lines.append(text(tree.nodes[roots[0]]))
+        stack = [("", list(reversed(tree.nodes[roots[0]].children)))]
+    else:
+        lines.append("tenants")
+        stack = [("", list(reversed(roots)))]
+    while stack:
+        prefix, pending = stack[-1]
+        if not pending:
+            stack.pop()
+            continue
+        node = tree.nodes[pending.pop()]
+        last = not pending
+        lines.append(prefix + (end if last else fork) + text(node))
+        if node.children:
+            stack.append((prefix + (space if last else cont), list(reversed(node.children))))
+    return lines
 
 
 @app.command("tree")
@@ -236,7 +272,10 @@ def tree(
             else _tree_json(result, result.root_ids[0])
         )
     elif app_ctx.output_format in (None, "table"):
-        out.console().print(render_tree(result))
+        if len(result) <= RICH_TREE_MAX_NODES:
+            out.console().print(render_tree(result))
+        else:
+            out.stdout.write("\n".join(tree_lines(result)) + "\n")
     else:
         names = {n.id: n.name for n in result.nodes.values()}
         rows = [

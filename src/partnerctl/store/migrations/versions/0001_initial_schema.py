@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 13:50:37.908420
+Create Date: 2026-11-22 13:54:29.505281
 """
 from collections.abc import Sequence
 
