@@ -112,7 +112,7 @@ class TenantInfo:
     handed_over: bool
     handed_over_at: datetime | None
     client: str | None
-    logo: str | None  # "image/png 120x40, 3.2 KiB" or None
+    logo: str | None  # "image/png 120x40, 3274 bytes" or None
     shows: str  # what the tenant shows top left: its logo, or its name
     created_at: datetime
 
@@ -805,7 +805,9 @@ def _credential_key(session: Session) -> TenantCredentialKey:
         try:
             session.flush()
         except IntegrityError:
-            raise Conflict("another process is setting up the password key of this store; try again") from None
+            raise Conflict(
+                "another process is setting up the password key of this store; try again"
+            ) from None
     return key
 
 

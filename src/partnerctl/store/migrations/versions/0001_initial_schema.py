@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 13:54:29.505281
+Create Date: 2026-11-22 13:56:46.828063
 """
 from collections.abc import Sequence
 
