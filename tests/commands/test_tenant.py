@@ -6,6 +6,8 @@ import functools
 import io
 import json
 import os
+import subprocess
+import sys
 
 import pytest
 import typer.main
@@ -266,3 +268,20 @@ def test_big_tree_prints_every_node(initialized, cli, store_url):
     assert len(lines) == 2101
     assert lines[1] == "├── T0000  STANDARD · basic · 0 admins · no admin"
     assert lines[-1] == "└── T2099  STANDARD · basic · 0 admins · no admin"
+
+
+def test_concurrent_crossing_moves_never_make_a_cycle(initialized, cli):
+    cli.ok("tenant", "add", "A")
+    cli.ok("tenant", "add", "B")
+    procs = [
+        subprocess.Popen([sys.executable, "-m", "partnerctl", "tenant", "move", name, "--parent", parent],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+        for name, parent in (("A", "B"), ("B", "A"))
+    ]  # fmt: skip
+    codes = sorted(p.wait(timeout=120) for p in procs)
+    for p in procs:
+        assert "Traceback" not in p.stderr.read()
+    assert codes == [0, 2], codes  # the second one sees the first move and refuses the cycle
+    tree = cli.ok("tenant", "tree", "-o", "json").json()
+    (top,) = tree["children"]
+    assert top["name"] in ("A", "B") and len(top["children"]) == 1

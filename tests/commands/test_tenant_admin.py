@@ -203,6 +203,9 @@ def test_handover_checklist_admin_count_and_last_admin(initialized, cli):
         "tenant", "admin", "add", "Fresh", "--email", "f@fresh.example", "--password-stdin", input=P1 + "\n"
     )
     cli.ok("tenant", "admin", "remove", "Fresh", "f@fresh.example")
+    # A handed-over tenant belongs to its customer: removing it needs --yes.
+    assert "handed over" in cli.fails(4, "tenant", "remove", "Shop").stderr
+    cli.ok("tenant", "remove", "Shop", "--yes")
     # A bookkeeper cannot add administrators.
     cli.ok("user", "add", "bob@acme.example")
     cli.fails(5, "--as", "bob@acme.example", "tenant", "admin", "add", "Fresh", "--email", "x@fresh.example",

@@ -395,7 +395,7 @@ def remove(
         bool, typer.Option("--yes", "-y", help="Confirm a recursive removal without asking.")
     ] = False,
 ) -> None:
-    """Remove a tenant with its administrators and content; one with children needs --recursive --yes."""
+    """Remove a tenant with its administrators and content; children need --recursive --yes, handed-over --yes."""
     from partnerctl.services import tenants
     from partnerctl.services.tenants import name_key
 
@@ -406,7 +406,7 @@ def remove(
         if not typer.confirm(f"Remove {name!r} and every tenant below it?", default=False):
             raise typer.Exit(1)
     with app_ctx.session() as s:
-        removed = tenants.remove_tenant(s, app_ctx.actor(s), name, recursive=recursive)
+        removed = tenants.remove_tenant(s, app_ctx.actor(s), name, recursive=recursive, confirmed=yes)
     app_ctx.out.message(
         f"removed {removed[0]!r}"
         + (f" and {len(removed) - 1} tenant(s) below it" if len(removed) > 1 else "")

@@ -59,6 +59,8 @@ PASSWORD_MIN_SCORE = 3
 _ZXCVBN_MAX = 72
 GENERATED_PASSWORD_LENGTH = 20
 _CHUNK = 500
+# Only a guard that ends the recursive query even on corrupt data; moves never make a cycle.
+_MAX_TREE_DEPTH = 100_000
 
 # Character sets a CUSTOM tenant may use, by Python codec name -> the name we store and show.
 CHARSETS = {
@@ -290,6 +292,15 @@ def get_master(session: Session) -> Tenant | None:
     return session.exec(select(Tenant).where(Tenant.is_master == True)).first()  # noqa: E712
 
 
+def _lock_tree(session: Session) -> None:
+    """Serialise changes to the tree's shape (add, move, remove) on the master row.
+
+    PostgreSQL runs READ COMMITTED: without this, two concurrent moves could each pass the cycle
+    check and together make a cycle. SQLite writers already queue on BEGIN IMMEDIATE.
+    """
+    session.exec(select(Tenant.id).where(Tenant.is_master == True).with_for_update()).first()  # noqa: E712
+
+
 def ensure_master_tenant(session: Session, actor: User | str) -> Tenant:
     """The partner's own tenant, root of the tree, named after the partner space."""
     master = get_master(session)
@@ -358,7 +369,11 @@ def _subtree_query(*, root_id: int | None = None, root_key: str | None = None, d
         anchor = anchor.where(t.c.parent_id.is_(None))
     sub = anchor.cte("subtree", recursive=True)
     child = t.alias("child")
-    sub = sub.union_all(select(child.c.id, sub.c.depth + 1).where(child.c.parent_id == sub.c.id))
+    sub = sub.union_all(
+        select(child.c.id, sub.c.depth + 1).where(
+            child.c.parent_id == sub.c.id, sub.c.depth < _MAX_TREE_DEPTH
+        )
+    )
     if not details:
         return select(t.c.id, t.c.parent_id, t.c.name, sub.c.depth).join(sub, sub.c.id == t.c.id)
     counts = select(TenantAdmin.tenant_id, func.count().label("n")).group_by(TenantAdmin.tenant_id).subquery()
@@ -523,6 +538,7 @@ def create_tenant(
     tenant_edition = parse_edition(edition)
     tenant_charset = check_charset(tenant_type, charset)
     master = ensure_master_tenant(session, actor)
+    _lock_tree(session)
     parent_tenant = get_tenant(session, parent) if parent else master
     existing = find_tenant(session, clean)
     if existing is not None:
@@ -541,9 +557,17 @@ def create_tenant(
     )
     _set_logo(tenant, logo)
     session.add(tenant)
-    session.flush()
+    _flush_names(session, clean)
     audit.record(session, actor, "tenant.add", "tenant", tenant.name, after=_snapshot(tenant))
     return tenant
+
+
+def _flush_names(session: Session, name: str) -> None:
+    try:
+        session.flush()
+    except IntegrityError:
+        # Another process took the name (or removed the parent) between our check and our write.
+        raise Conflict(f"a tenant named {name!r} was just created or its parent removed; try again") from None
 
 
 def edit_tenant(
@@ -599,13 +623,14 @@ def edit_tenant(
         )
     tenant.updated_at = utcnow()
     session.add(tenant)
-    session.flush()
+    _flush_names(session, tenant.name)
     audit.record(session, actor, "tenant.edit", "tenant", tenant.name, before=before, after=_snapshot(tenant))
     return tenant
 
 
 def move_tenant(session: Session, actor: User, name: str, parent: str) -> Tenant:
     require_admin(actor, "tenant move")
+    _lock_tree(session)
     tenant = get_tenant(session, name)
     new_parent = get_tenant(session, parent)
     if tenant.is_master:
@@ -627,9 +652,12 @@ def move_tenant(session: Session, actor: User, name: str, parent: str) -> Tenant
     return tenant
 
 
-def remove_tenant(session: Session, actor: User, name: str, *, recursive: bool = False) -> list[str]:
+def remove_tenant(
+    session: Session, actor: User, name: str, *, recursive: bool = False, confirmed: bool = False
+) -> list[str]:
     """Remove a tenant (and, with recursive, everything below it); returns the names removed."""
     require_admin(actor, "tenant remove")
+    _lock_tree(session)
     tenant = get_tenant(session, name)
     if tenant.is_master:
         raise InvalidInput("the master tenant is your own partner tenant and cannot be removed")
@@ -639,6 +667,13 @@ def remove_tenant(session: Session, actor: User, name: str, *, recursive: bool =
             f"{tenant.name!r} has {len(rows) - 1} tenant(s) below it; "
             "remove them first, move them, or pass --recursive --yes"
         )
+    if not confirmed:
+        for chunk in _chunks([r[0] for r in rows]):
+            handed = session.exec(
+                select(Tenant.name).where(col(Tenant.id).in_(chunk), Tenant.handed_over == True)  # noqa: E712
+            ).first()
+            if handed is not None:
+                raise Conflict(f"{handed!r} is handed over to its customer; pass --yes to remove it anyway")
     # Deepest first, so no row ever points at a parent that is already gone.
     rows.sort(key=lambda r: -r[3])
     ids = [r[0] for r in rows]

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 13:56:46.828063
+Create Date: 2026-11-22 13:58:05.149110
 """
 from collections.abc import Sequence
 
@@ -187,9 +187,8 @@ def upgrade() -> None:
     with op.batch_alter_table('clients', schema=None) as batch_op:
         batch_op.create_index('ix_clients_created_at', ['created_at'], unique=False)
         batch_op.create_index('ix_clients_missing_receipts', ['missing_receipts'], unique=False)
-        batch_op.create_index('ix_clients_name_key', ['name_key'], unique=False)
+        batch_op.create_index('ix_clients_name_key_status', ['name_key', 'status'], unique=False)
         batch_op.create_index('ix_clients_status', ['status'], unique=False)
-        batch_op.create_index('ix_clients_status_name_key', ['status', 'name_key'], unique=False)
         batch_op.create_index('ix_clients_template_id', ['template_id'], unique=False)
 
     op.create_table('reminder_digests',
@@ -448,9 +447,8 @@ def downgrade() -> None:
     op.drop_table('reminder_digests')
     with op.batch_alter_table('clients', schema=None) as batch_op:
         batch_op.drop_index('ix_clients_template_id')
-        batch_op.drop_index('ix_clients_status_name_key')
         batch_op.drop_index('ix_clients_status')
-        batch_op.drop_index('ix_clients_name_key')
+        batch_op.drop_index('ix_clients_name_key_status')
         batch_op.drop_index('ix_clients_missing_receipts')
         batch_op.drop_index('ix_clients_created_at')
 
