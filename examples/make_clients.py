@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import csv
 import random
-from collections.abc import Iterator
 from pathlib import Path
 
 COLUMNS = [
@@ -52,7 +51,9 @@ TRADES = {
 PERMISSION_SETS = ["", "", "", "invoices;estimates;support", "invoices;expenses;reports;files"]
 
 
-def client_rows(n: int, *, seed: int = 5, users: list[str] | None = None, integrations: list[str] | None = None):
+def client_rows(
+    n: int, *, seed: int = 5, users: list[str] | None = None, integrations: list[str] | None = None
+):
     """`n` realistic rows, the same for the same seed; refs are C00001, C00002, ..."""
     rng = random.Random(seed)
     groups = list(TRADES)
@@ -64,7 +65,9 @@ def client_rows(n: int, *, seed: int = 5, users: list[str] | None = None, integr
         suffix = rng.choice(suffixes)
         name = f"{last} {trade}" + (f" {suffix}" if suffix else "")
         first = rng.choice(firsts)
-        local = f"{first}.{last}".lower().replace(" ", "").replace("ü", "ue").replace("è", "e").replace("é", "e")
+        local = (
+            f"{first}.{last}".lower().replace(" ", "").replace("ü", "ue").replace("è", "e").replace("é", "e")
+        )
         domain = "".join(ch for ch in f"{last}{trade}".lower() if ch.isascii() and ch.isalnum())
         extra_group = rng.random() < 0.2
         yield {
@@ -80,7 +83,8 @@ def client_rows(n: int, *, seed: int = 5, users: list[str] | None = None, integr
             "permissions": rng.choice(PERMISSION_SETS),
             "billing_street": f"{rng.choice(streets)} {rng.randint(1, 240)}",
             "billing_city": rng.choice(cities),
-            "billing_zip": f"{rng.randint(1000, 9999)}" + (f" {rng.choice('ABCDEFGHJK')}{rng.choice('LMNPRSTX')}" if country == "NL" else ""),
+            "billing_zip": f"{rng.randint(1000, 9999)}"
+            + (f" {rng.choice('ABCDEFGHJK')}{rng.choice('LMNPRSTX')}" if country == "NL" else ""),
             "billing_country": country,
             "missing_receipts": str(rng.choice([0, 0, 0, 1, 2, 3, 5, 8, 13])),
             "wallet_balance": f"{rng.randint(-500, 25000) / 100:.2f}",

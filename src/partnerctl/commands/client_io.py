@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import os
 import sys
 from typing import Annotated, Any
@@ -14,6 +13,17 @@ from partnerctl.errors import InvalidInput, PartialFailure
 
 # Rejected rows beyond this many are counted on stderr, not listed (the --errors file has them all).
 MAX_SHOWN_ERRORS = 200
+
+
+class _LineWriter:
+    def __init__(self, file) -> None:
+        from partnerctl.services.client_import import csv_line
+
+        self.file = file
+        self.line = csv_line
+
+    def writerow(self, cells) -> None:
+        self.file.write(self.line([str(c) for c in cells]))
 
 
 class _ErrorReport:
@@ -39,7 +49,7 @@ class _ErrorReport:
                 self._file = open(path, "w", encoding="utf-8", errors="surrogateescape", newline="")  # noqa: SIM115
             except OSError as exc:
                 raise InvalidInput(f"cannot write the errors file {path}: {exc.strerror}") from None
-            self._writer = csv.writer(self._file, lineterminator="\n")
+            self._writer = _LineWriter(self._file)
             # line and error first: a rejected ragged row is written with all its cells, as read.
             self._writer.writerow(["line", "error", *self.headers])
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterator
 from typing import Any, TextIO
 
 from sqlmodel import Session, col, select
 
-from partnerctl.services.client_import import COLUMNS, LIST_COLUMNS, escape_formula
+from partnerctl.services.client_import import COLUMNS, LIST_COLUMNS, csv_line, escape_formula
 from partnerctl.values import to_jsonable
 
 # Import-only columns: the template was applied at onboarding and the welcome e-mail was sent (or not).
@@ -87,8 +86,7 @@ def _page_rows(session: Session, page: list) -> Iterator[dict[str, Any]]:
 
 def write_csv(rows: Iterator[dict[str, Any]], out: TextIO) -> int:
     """CSV with `;` inside list cells; cells a spreadsheet would run as a formula get a leading quote."""
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(EXPORT_COLUMNS)
+    out.write(csv_line(list(EXPORT_COLUMNS)))
     n = 0
     for row in rows:
         cells = []
@@ -101,7 +99,7 @@ def write_csv(rows: Iterator[dict[str, Any]], out: TextIO) -> int:
             else:
                 text = str(value)
             cells.append(escape_formula(text))
-        writer.writerow(cells)
+        out.write(csv_line(cells))
         n += 1
     return n
 

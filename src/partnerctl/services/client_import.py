@@ -53,6 +53,14 @@ def unescape_formula(text: str) -> str:
     return text[1:] if text.startswith("'") and _FORMULA.match(text) else text
 
 
+_NEEDS_QUOTES = re.compile(r'[,"\r\n]')
+
+
+def csv_line(cells: list[str]) -> str:
+    """One CSV record ending in \n; unlike csv.writer with a \n terminator it also quotes a lone \r."""
+    return ",".join('"' + c.replace('"', '""') + '"' if _NEEDS_QUOTES.search(c) else c for c in cells) + "\n"
+
+
 def normalize_header(name: str) -> str:
     key = re.sub(r"[\s\-.]+", "_", (name or "").strip().lower()).strip("_")
     return ALIASES.get(key, key)
@@ -111,10 +119,13 @@ def _text_stream(stream: BinaryIO, encoding: str | None) -> io.TextIOWrapper:
         codecs.lookup(chosen)
     except LookupError:
         raise InvalidInput(f"unknown encoding {encoding!r}") from None
-    return io.TextIOWrapper(buffered, encoding=chosen, errors="surrogateescape", newline="")  # type: ignore[arg-type]
+    # UTF-16 cannot escape a bad byte pair: it becomes U+FFFD, which is rejected like an escape.
+    errors = "replace" if chosen == "utf-16" else "surrogateescape"
+    return io.TextIOWrapper(buffered, encoding=chosen, errors=errors, newline="")  # type: ignore[arg-type]
 
 
-_BAD_TEXT = re.compile(r"[\udc80-\udcff\x00]")
+# Undecodable bytes (surrogate escapes, or U+FFFD where a decoder had to replace them) and NUL.
+_BAD_TEXT = re.compile(r"[\udc80-\udcff\ufffd\x00]")
 
 
 def _cell_problem(value: str) -> str | None:
@@ -1040,7 +1051,7 @@ def _apply(
                 RowError(
                     row.record.line,
                     options.key,
-                    f"{len(found)} clients are named {row.key!r}; import by ref",
+                    f"{len(found)} clients are named {row.prepared.values['name']!r}; import by ref",
                     row.record.raw,
                 )
             )
@@ -1051,7 +1062,7 @@ def _apply(
                 RowError(
                     row.record.line,
                     options.key,
-                    f"client {row.key!r} already exists (--on-existing fail)",
+                    f"client {row.prepared.values[options.key]!r} already exists (--on-existing fail)",
                     row.record.raw,
                 )
             )
