@@ -34,12 +34,11 @@ class Client(SQLModel, table=True):
         sa.UniqueConstraint("ref", name="uq_clients_ref"),
         # References are unique case-insensitively: ref_key is the lowercased ref.
         sa.UniqueConstraint("ref_key", name="uq_clients_ref_key"),
-        sa.Index("ix_clients_name_key", "name_key"),
         sa.Index("ix_clients_status", "status"),
         sa.Index("ix_clients_missing_receipts", "missing_receipts"),
         sa.Index("ix_clients_created_at", "created_at"),
-        # The list's default view: not archived, sorted by name (tab "all", page after page).
-        sa.Index("ix_clients_status_name_key", "status", "name_key"),
+        # The list's default view (not archived, by name, page after page) read from the index alone.
+        sa.Index("ix_clients_name_key_status", "name_key", "status"),
         sa.Index("ix_clients_template_id", "template_id"),
     )
     id: int | None = Field(default=None, primary_key=True)
