@@ -543,15 +543,15 @@ def list_subscriptions(
 # -- digests ------------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
 class Section:
+    """One client's part of a digest, in one language; shared by every user with the same topics."""
+
     ref: str
     name: str
-    figures: list[tuple[str, str, bool]]  # (topic, shown value, outstanding)
-
-    @property
-    def outstanding(self) -> int:
-        return sum(1 for _, _, due in self.figures if due)
+    figures: tuple[tuple[str, str, bool], ...]  # (label, shown value, outstanding)
+    outstanding: int
+    text: str
 
 
 @dataclass
@@ -563,63 +563,82 @@ class Digest:
     frequency: str
     period: Period
     sections: list[Section] = field(default_factory=list)
+    outstanding: int = 0
 
     @property
     def dedupe_key(self) -> str:
         return f"digest:{self.user_id}:{self.frequency}:{self.period.key}"
 
     @property
-    def outstanding(self) -> int:
-        return sum(s.outstanding for s in self.sections)
-
-    @property
     def is_empty(self) -> bool:
         return self.outstanding == 0
 
 
-def _digest_rows(session: Session, periods: dict[str, Period], *, user_id: int | None, only_unsent: bool):
+def _subscription_rows(
+    session: Session, periods: dict[str, Period], *, user_id: int | None, only_unsent: bool
+):
     """One query for every due (user, client) pair: active users, live clients, still assigned."""
     S, U, C, A, D = ReminderSubscription, User, Client, ClientAssignment, ReminderDigest
-    assigned = sa.select(sa.literal(1)).where(A.client_id == S.client_id, A.user_id == S.user_id).exists()
+    # Joins and NOT IN rather than correlated EXISTS: PostgreSQL then hashes them whatever its
+    # statistics say (right after a bulk import it has none and would loop per row).
     query = (
+        # Topics as text: a handful of distinct values, decoded once each rather than once per row.
         sa.select(
-            S.user_id,
-            S.frequency,
-            S.topics,
-            U.email,
-            U.name,
-            U.language,
-            C.ref,
-            C.name,
-            C.currency,
-            C.missing_receipts,
-            C.wallet_balance,
-            C.expenses_ready,
-        )  # fmt: skip
+            S.user_id, S.frequency, sa.cast(S.topics, sa.Text), S.client_id, U.email, U.name, U.language
+        )
         .join(U, U.id == S.user_id)
         .join(C, C.id == S.client_id)
+        .outerjoin(A, sa.and_(A.client_id == S.client_id, A.user_id == S.user_id))
         .where(
             U.active == sa.true(),
             C.status != ClientStatus.archived.value,
             S.frequency.in_(list(periods)),
-            sa.or_(U.role == Role.admin.value, assigned),
+            # A bookkeeper gets only the clients still assigned to them.
+            sa.or_(U.role == Role.admin.value, A.user_id.is_not(None)),
         )
         .order_by(U.email, S.frequency, C.name_key, C.ref)
     )
     if user_id is not None:
         query = query.where(S.user_id == user_id)
     if only_unsent:
-        done = (
-            sa.select(sa.literal(1))
-            .where(
-                D.user_id == S.user_id,
-                D.frequency == S.frequency,
-                sa.or_(*(sa.and_(D.frequency == f, D.period == p.key) for f, p in periods.items())),
-            )
-            .exists()
+        done = sa.select(D.user_id, D.frequency).where(
+            sa.or_(*(sa.and_(D.frequency == f, D.period == p.key) for f, p in periods.items()))
         )
-        query = query.where(~done)
-    return session.execute(query)
+        query = query.where(sa.tuple_(S.user_id, S.frequency).not_in(done))
+    # Core rows, not ORM loading: this is the one query that grows with the number of subscriptions.
+    return session.connection().execute(query)
+
+
+def _client_figures(session: Session, periods: dict[str, Period], user_id: int | None) -> dict[int, tuple]:
+    """Every live client someone subscribed to at these frequencies, once each (one query)."""
+    S, C = ReminderSubscription, Client
+    subscribed = sa.select(S.client_id).where(S.frequency.in_(list(periods)))
+    if user_id is not None:
+        subscribed = subscribed.where(S.user_id == user_id)
+    query = sa.select(
+        C.id, C.ref, C.name, C.currency, C.missing_receipts, C.wallet_balance, C.expenses_ready
+    ).where(C.status != ClientStatus.archived.value, C.id.in_(subscribed))
+    return {row[0]: tuple(row[1:]) for row in session.connection().execute(query)}
+
+
+def _section(client: tuple, topics: Sequence[str], language: str) -> Section:
+    ref, name, currency, missing, balance, ready = client
+    labels = labels_for(language)
+    figures = []
+    for topic in topics:
+        if topic == Topic.balance:
+            shown = format_amount(balance, currency, language)
+        elif topic == Topic.missing_receipts:
+            shown = str(missing)
+        else:
+            shown = str(ready)
+        figures.append((labels[topic], shown, is_outstanding(topic, missing, balance, ready)))
+    outstanding = sum(1 for *_, due in figures if due)
+    lines = [f"{name} ({ref})"]
+    lines += [f"  {'*' if due else '-'} {label}: {shown}" for label, shown, due in figures]
+    if not outstanding:
+        lines.append(f"  ({labels['nothing']})")
+    return Section(ref, name, tuple(figures), outstanding, "\n".join(lines))
 
 
 def plan_digests(
@@ -634,37 +653,37 @@ def plan_digests(
     """The digests of the current periods (by default only those not dealt with yet), one per user and frequency."""
     spec = ScheduleSpec.from_row(schedule or get_schedule(session))
     periods = {f: current_period(spec, f, now) for f in (frequencies or FREQUENCIES)}
+    clients = _client_figures(session, periods, user_id)
+    topic_cache: dict[str | None, list[str]] = {}
+    section_cache: dict[tuple, Section] = {}
     digests: list[Digest] = []
     current: Digest | None = None
-    for row in _digest_rows(session, periods, user_id=user_id, only_unsent=only_unsent):
-        (uid, freq, topics, email, name, language, ref, cname, currency, missing, balance, ready) = row
+    for uid, freq, topics_raw, client_id, email, name, language in _subscription_rows(
+        session, periods, user_id=user_id, only_unsent=only_unsent
+    ):
+        client = clients.get(client_id)
+        if client is None:  # archived between the two queries
+            continue
+        freq = str(freq)
         if current is None or current.user_id != uid or current.frequency != freq:
-            current = Digest(uid, email, name or email.split("@")[0], language, str(freq), periods[str(freq)])
+            current = Digest(uid, email, name or email.split("@")[0], language, freq, periods[freq])
             digests.append(current)
-        labels = labels_for(language)
-        figures = []
-        for topic in topics or ALL_TOPICS:
-            if topic == Topic.balance:
-                shown = format_amount(balance, currency, language)
-            elif topic == Topic.missing_receipts:
-                shown = str(missing)
-            else:
-                shown = str(ready)
-            figures.append((labels[topic], shown, is_outstanding(topic, missing, balance, ready)))
-        current.sections.append(Section(ref, cname, figures))
+        topics = topic_cache.get(topics_raw)
+        if topics is None:
+            topics = topic_cache[topics_raw] = [
+                t for t in (json.loads(topics_raw) if topics_raw else ALL_TOPICS)
+            ]
+        key = (client_id, topics_raw, language)
+        section = section_cache.get(key)
+        if section is None:
+            section = section_cache[key] = _section(client, topics, language)
+        current.sections.append(section)
+        current.outstanding += section.outstanding
     return digests
 
 
 def render_sections(digest: Digest) -> str:
-    labels = labels_for(digest.language)
-    blocks = []
-    for section in digest.sections:
-        lines = [f"{section.name} ({section.ref})"]
-        lines += [f"  {'*' if due else '-'} {label}: {shown}" for label, shown, due in section.figures]
-        if not section.outstanding:
-            lines.append(f"  ({labels['nothing']})")
-        blocks.append("\n".join(lines))
-    return "\n\n".join(blocks)
+    return "\n\n".join(section.text for section in digest.sections)
 
 
 def digest_context(digest: Digest, partner: str) -> dict[str, object]:
@@ -696,11 +715,43 @@ class RenderedDigest:
     language: str
 
 
-def render_digest(digest: Digest, partner: str) -> RenderedDigest:
-    from partnerctl.mail.render import render
+class DigestRenderer:
+    """Renders digests through mail.render, loading each language's template (or override) once.
 
-    rendered = render("digest", digest.language, digest_context(digest, partner))
-    return RenderedDigest(digest, rendered.subject, rendered.text, rendered.html, rendered.language)
+    The template is rendered once per language with a marker for every value, then each digest
+    only swaps the markers for its values: plain replacement, so a value is never re-expanded.
+    """
+
+    def __init__(self, partner: str) -> None:
+        self.partner = partner
+        self._templates: dict[str, tuple[str, str, str | None, str]] = {}
+
+    def _template(self, language: str, keys: Iterable[str]) -> tuple[str, str, str | None, str]:
+        found = self._templates.get(language)
+        if found is None:
+            from partnerctl.mail.render import render
+
+            r = render("digest", language, {k: f"\0{k}\0" for k in keys})
+            found = self._templates[language] = (r.subject, r.text, r.html, r.language)
+        return found
+
+    def __call__(self, digest: Digest) -> RenderedDigest:
+        context = digest_context(digest, self.partner)
+        subject, text, html, used = self._template(digest.language, context)
+        values = {f"\0{k}\0": "" if v is None else str(v) for k, v in context.items()}
+        for marker, value in values.items():
+            subject = subject.replace(marker, value)
+            text = text.replace(marker, value)
+        if html is not None:
+            from html import escape
+
+            for marker, value in values.items():
+                html = html.replace(marker, escape(value))
+        return RenderedDigest(digest, subject, text, html, used)
+
+
+def render_digest(digest: Digest, partner: str) -> RenderedDigest:
+    return DigestRenderer(partner)(digest)
 
 
 @dataclass
@@ -744,11 +795,11 @@ def queue_due_digests(
     if dry_run or result.nothing_due:
         return result
 
-    partner = _partner_name(session)
+    render_one = DigestRenderer(_partner_name(session))
     stamp = utcnow()  # outbox timestamps are real time: delivery must not wait for an injected clock
     outbox_rows, digest_rows = [], []
     for digest in result.queued:
-        rendered = render_digest(digest, partner)
+        rendered = render_one(digest)
         outbox_rows.append(
             {
                 "dedupe_key": digest.dedupe_key,
@@ -816,8 +867,8 @@ def preview_digests(
     if not user.active:
         return []
     digests = plan_digests(session, at, frequencies=freqs, user_id=user.id, only_unsent=False)
-    partner = _partner_name(session)
-    return [render_digest(d, partner) for d in digests]
+    render_one = DigestRenderer(_partner_name(session))
+    return [render_one(d) for d in digests]
 
 
 # -- nudges -------------------------------------------------------------------------------------
