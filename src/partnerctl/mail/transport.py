@@ -219,8 +219,8 @@ class SmtpTransport:
         conn = self.conn
         assert conn is not None
         try:
-            options = ["BODY=8BITMIME"] if conn.has_extn("8bitmime") else []
-            code, resp = conn.mail(sender, options)
+            # Bodies are quoted-printable/base64 (7-bit), so no BODY=8BITMIME is needed.
+            code, resp = conn.mail(sender)
             if code != 250:
                 self._reset()
                 _raise_for(code, resp, f"sender {sender} refused")

@@ -123,15 +123,46 @@ def claim(engine: Engine, owner: str, limit: int, lease_seconds: float) -> list[
         ]
 
 
-def _finish(engine: Engine, owner: str, message_id: int, **values) -> bool:
-    """Update one leased message; False when the lease was lost (another sender owns it now)."""
-    with session_scope(engine) as s:
-        result = s.connection().execute(
-            sa.update(_TABLE)
-            .where(_TABLE.c.id == message_id, _TABLE.c.lease_owner == owner)
-            .values(lease_owner=None, lease_until=None, attempts=_TABLE.c.attempts + 1, **values)
-        )
-        return result.rowcount == 1
+class _Marker:
+    """Writes each message's outcome in its own short transaction on one held connection.
+
+    One commit per message, before the next message is handed over (see the module docstring). On
+    PostgreSQL these commits use synchronous_commit=off: a crash of the database server itself may
+    forget the last few marks, which can only cause a re-send (the same Message-ID), never a loss,
+    and it spares a disk flush per message.
+    """
+
+    def __init__(self, engine: Engine, owner: str) -> None:
+        self.owner = owner
+        self.conn = engine.connect()
+        self.postgres = not is_sqlite(engine.url)
+        self._statements: dict[tuple[str, ...], sa.TextClause] = {}
+
+    def _statement(self, keys: tuple[str, ...]) -> sa.TextClause:
+        # Plain text SQL, built once per kind of outcome: half the per-message cost of an ORM update.
+        statement = self._statements.get(keys)
+        if statement is None:
+            sets = ", ".join(f"{k} = :{k}" for k in keys)
+            statement = sa.text(
+                f"UPDATE {_TABLE.name} SET {sets}, lease_owner = NULL, lease_until = NULL, "
+                "attempts = attempts + 1 WHERE id = :message_id AND lease_owner = :owner"
+            ).bindparams(*(sa.bindparam(k, type_=_TABLE.c[k].type) for k in keys))
+            self._statements[keys] = statement
+        return statement
+
+    def finish(self, message_id: int, **values) -> bool:
+        """Update one leased message; False when the lease was lost (another sender owns it now)."""
+        keys = tuple(sorted(values))
+        with self.conn.begin():
+            if self.postgres:
+                self.conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
+            result = self.conn.execute(
+                self._statement(keys), {**values, "message_id": message_id, "owner": self.owner}
+            )
+            return result.rowcount == 1
+
+    def close(self) -> None:
+        self.conn.close()
 
 
 def _backoff(attempts: int, options: DeliveryOptions) -> timedelta:
@@ -139,8 +170,7 @@ def _backoff(attempts: int, options: DeliveryOptions) -> timedelta:
 
 
 def _defer(
-    engine: Engine,
-    owner: str,
+    marker: _Marker,
     msg: OutgoingMessage,
     reason: str,
     options: DeliveryOptions,
@@ -148,9 +178,7 @@ def _defer(
 ) -> None:
     attempts = msg.attempts + 1
     if attempts >= options.max_attempts:
-        _finish(
-            engine,
-            owner,
+        marker.finish(
             msg.id,
             status=OutboxStatus.failed.value,
             last_error=f"gave up after {attempts} attempts: {reason}",
@@ -158,9 +186,7 @@ def _defer(
         report.failed += 1
         report.note(f"#{msg.id} {msg.to_addr}: gave up after {attempts} attempts: {reason}")
         return
-    _finish(
-        engine,
-        owner,
+    marker.finish(
         msg.id,
         last_error=reason,
         next_attempt_at=utcnow() + _backoff(attempts, options),
@@ -201,6 +227,7 @@ def deliver(
     margin = min(options.lease_seconds * 0.25, max(settings.smtp_timeout, 5.0))
     remaining = limit
     transport = None
+    marker = _Marker(engine, owner)
     try:
         while remaining is None or remaining > 0:
             size = options.chunk if remaining is None else min(options.chunk, remaining)
@@ -216,61 +243,64 @@ def deliver(
                     transport = open_transport(settings)
                 except TransportUnavailable as exc:
                     for msg in batch:
-                        _defer(engine, owner, msg, exc.reason, options, report)
+                        _defer(marker, msg, exc.reason, options, report)
                     report.stopped = exc.reason
                     break
-            if not _send_batch(engine, owner, transport, batch, settings, options, report, deadline):
+            composed = (_compose(m, settings) for m in batch)
+            if not _send_batch(marker, transport, batch, composed, options, report, deadline):
                 break
     finally:
         if transport is not None:
             transport.close()
+        marker.close()
         release(engine, owner)
     report.left = count_pending(engine)
     return report
 
 
-def _send_batch(engine, owner, transport, batch, settings, options, report, deadline) -> bool:
+def _compose(msg: OutgoingMessage, settings: MailSettings):
+    """(email, sender, recipient, None) or (None, None, None, reason)."""
+    try:
+        email = build_email(msg, settings.from_addr)
+        return email, envelope_sender(msg, settings.from_addr), envelope_recipient(msg), None
+    except (ValueError, TypeError) as exc:
+        return None, None, None, f"cannot compose the message: {exc}"
+
+
+def _send_batch(marker, transport, batch, composed, options, report, deadline) -> bool:
     """Send one claimed batch; False when the run must stop (transport gone)."""
-    for index, msg in enumerate(batch):
+    for index, (msg, (email, sender, recipient, problem)) in enumerate(zip(batch, composed, strict=True)):
         if time.monotonic() >= deadline:
             # The rest is released in deliver(); the next claim takes it with a fresh lease.
             return True
-        try:
-            email = build_email(msg, settings.from_addr)
-            sender = envelope_sender(msg, settings.from_addr)
-            recipient = envelope_recipient(msg)
-        except (ValueError, TypeError) as exc:
-            _finish_failed(engine, owner, msg, f"cannot compose the message: {exc}", report)
+        if problem is not None:
+            _finish_failed(marker, msg, problem, report)
             continue
         try:
             answer = transport.send(email, sender, recipient)
         except PermanentFailure as exc:
-            _finish_failed(engine, owner, msg, exc.reason, report)
+            _finish_failed(marker, msg, exc.reason, report)
         except TemporaryFailure as exc:
-            _defer(engine, owner, msg, exc.reason, options, report)
+            _defer(marker, msg, exc.reason, options, report)
         except TransportUnavailable as exc:
             for rest in batch[index:]:
-                _defer(engine, owner, rest, exc.reason, options, report)
+                _defer(marker, rest, exc.reason, options, report)
             report.stopped = exc.reason
             return False
         else:
-            if _finish(
-                engine,
-                owner,
+            report.sent += 1
+            if not marker.finish(
                 msg.id,
                 status=OutboxStatus.sent.value,
                 sent_at=utcnow(),
                 server_response=answer[:1000],
                 last_error=None,
             ):
-                report.sent += 1
-            else:
                 report.note(f"#{msg.id}: sent, but its lease had passed to another sender")
-                report.sent += 1
     return True
 
 
-def _finish_failed(engine, owner, msg: OutgoingMessage, reason: str, report: DeliveryReport) -> None:
-    _finish(engine, owner, msg.id, status=OutboxStatus.failed.value, last_error=reason)
+def _finish_failed(marker: _Marker, msg: OutgoingMessage, reason: str, report: DeliveryReport) -> None:
+    marker.finish(msg.id, status=OutboxStatus.failed.value, last_error=reason)
     report.failed += 1
     report.note(f"#{msg.id} {msg.to_addr}: failed: {reason}")
