@@ -206,12 +206,14 @@ def _register() -> None:
     app.add_typer(billing.invoice_app, name="invoice", help="Read invoices.")
     app.add_typer(outbox_cmd.app, name="outbox", help="Look at and deliver the outbox of outgoing e-mail.")
     app.command("batch", help="Run many partnerctl command lines in one process.")(batch.batch)
+    from partnerctl.commands import reminder
+
+    app.add_typer(
+        reminder.app, name="reminder", help="Digests of outstanding client tasks and nudges to bookkeepers."
+    )
 
 
 _register()
-    from partnerctl.commands import reminder
-
-    app.add_typer(reminder.app, name="reminder", help="Digests of outstanding client tasks and nudges to bookkeepers.")
 
 
 def main() -> None:
