@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 14:00:25.660588
+Create Date: 2026-11-22 14:02:30.043875
 """
 from collections.abc import Sequence
 
