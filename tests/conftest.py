@@ -17,7 +17,7 @@ import pytest
 from keyring.backend import KeyringBackend
 from typer.testing import CliRunner
 
-from partnerctl.cli import app
+from partnerctl.cli import click_command
 from partnerctl.context import dispose_engines
 
 PG_ENV = "PARTNERCTL_TEST_POSTGRES_URL"
@@ -186,13 +186,28 @@ class Result:
 
 
 class Cli:
+    """Runs the real command tree in-process, like typer's CliRunner, but builds the tree once."""
+
     def __init__(self) -> None:
         self.runner = CliRunner()
 
     def __call__(self, *args: str, input: str | None = None, env: dict | None = None) -> Result:
-        res = self.runner.invoke(app, [str(a) for a in args], input=input, env=env, catch_exceptions=True)
-        exc = res.exception if not isinstance(res.exception, SystemExit) else None
-        return Result(res.exit_code, res.stdout, res.stderr, exc)
+        command = click_command()
+        exception: BaseException | None = None
+        with self.runner.isolation(input=input, env=env) as (out, err, _mixed):
+            try:
+                command.main(args=[str(a) for a in args], prog_name="partnerctl")
+                code = 0
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+            except BaseException as exc:  # an escaped exception is a bug the test should see
+                exception = exc
+                code = 1
+            sys.stdout.flush()
+            sys.stderr.flush()
+            stdout = out.getvalue().decode("utf-8", "replace")
+            stderr = err.getvalue().decode("utf-8", "replace")
+        return Result(code, stdout, stderr, exception)
 
     def ok(self, *args: str, **kw) -> Result:
         result = self(*args, **kw)
