@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from typing import Annotated
 
 import typer
+import typer.main
 from typer.core import TyperGroup
 
 from partnerctl import __version__
@@ -192,16 +194,20 @@ def _register() -> None:
     app.add_typer(catalog.product_app, name="product", help="Manage the product catalogue.")
     app.add_typer(catalog.integration_app, name="integration", help="Manage the integration catalogue.")
     app.add_typer(audit.app, name="audit", help="Read the audit log.")
-    from partnerctl.commands import tenant
-
-    app.add_typer(tenant.app, name="tenant", help="Manage tenants: hierarchy, administrators, hand-over, content.")
     from partnerctl.commands import client, template
 
     app.add_typer(client.app, name="client", help="Manage clients: tabs, search, filters, onboarding.")
     app.add_typer(template.app, name="template", help="Manage configuration templates and the default one.")
+    from partnerctl.commands import tenant
+
+    app.add_typer(
+        tenant.app, name="tenant", help="Manage tenants: hierarchy, administrators, hand-over, content."
+    )
     from partnerctl.commands import billing, subscription
 
-    app.add_typer(subscription.app, name="subscription", help="Manage client subscriptions: seats, status, payer.")
+    app.add_typer(
+        subscription.app, name="subscription", help="Manage client subscriptions: seats, status, payer."
+    )
     app.add_typer(billing.billing_app, name="billing", help="Run billing and keep the exchange-rate table.")
     app.add_typer(billing.invoice_app, name="invoice", help="Read invoices.")
     app.add_typer(outbox_cmd.app, name="outbox", help="Look at and deliver the outbox of outgoing e-mail.")
@@ -216,9 +222,15 @@ def _register() -> None:
 _register()
 
 
+@functools.cache
+def click_command():
+    """The command tree, built once per process (Typer rebuilds it on every app() call otherwise)."""
+    return typer.main.get_command(app)
+
+
 def main() -> None:
     try:
-        app()
+        click_command()(prog_name="partnerctl")
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(EXIT_INTERRUPTED)
