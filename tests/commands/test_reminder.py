@@ -263,3 +263,30 @@ def test_a_run_killed_halfway_then_rerun_delivers_each_digest_once(initialized, 
     assert "nothing due" in rerun.stderr  # the digests were queued once, by the killed run
     assert smtp.per_recipient() == Counter({e: 1 for e in emails})
     assert len(outbox(initialized)) == 10
+
+
+def test_undeliverable_digests_stay_queued_and_exit_9(firm, cli):
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        dead_port = probe.getsockname()[1]
+    for key, value in (
+        ("mail.transport", "smtp"),
+        ("mail.from", "noreply@acme.example"),
+        ("mail.smtp.host", "127.0.0.1"),
+        ("mail.smtp.port", str(dead_port)),
+        ("mail.smtp.security", "none"),
+    ):
+        cli.ok("profile", "set", key, value)
+    cli.ok("--as", "bob@acme.example", "reminder", "subscribe", "ACME-1", "-f", "daily")
+    failed = cli.fails(9, "reminder", "send", "--now", MONDAY)
+    assert "queued 1 digest" in failed.stderr and "deferred" in failed.stderr
+    with store_session(firm) as s:
+        import sqlalchemy as sa
+
+        assert s.execute(sa.text("SELECT status FROM outbox WHERE kind = 'digest'")).scalars().all() == [
+            "pending"
+        ]
+    # The next cron run does not queue it again; it waits in the outbox for its retry time.
+    later = cli.ok("reminder", "send", "--now", "2026-03-16T09:15:00+00:00").stderr
+    assert "nothing due" in later and "left in outbox 1" in later
+    assert len(outbox(firm)) == 1

@@ -40,7 +40,25 @@ def _deliver(app_ctx, result_row: dict) -> None:
     report = send_now(app_ctx)
     result_row["delivered"] = report.sent
     result_row["delivery_failed"] = report.failed
+    result_row["delivery_deferred"] = report.deferred
     result_row["left_in_outbox"] = report.left
+    app_ctx.out.message(
+        f"delivered {report.sent}, failed {report.failed}, deferred {report.deferred}, left in outbox {report.left}"
+    )
+    for problem in report.problems:
+        app_ctx.out.message(f"  {problem}")
+
+
+def _fail_if_undelivered(result_row: dict) -> None:
+    """Exit 9 when delivery failed or was deferred: queued mail stays in the outbox for the next run."""
+    from partnerctl.errors import PartialFailure
+
+    failed, deferred = result_row.get("delivery_failed") or 0, result_row.get("delivery_deferred") or 0
+    if failed or deferred:
+        raise PartialFailure(
+            f"{failed} message(s) failed and {deferred} were deferred; "
+            "see `partnerctl outbox list`, the next run retries the deferred ones"
+        )
 
 
 @app.command("subscribe")
@@ -190,7 +208,6 @@ def send(
     ] = None,
 ) -> None:
     """Queue the digests that are due and not sent yet, then deliver the outbox (run it from cron)."""
-    from partnerctl.errors import PartialFailure
     from partnerctl.services import reminders
 
     app_ctx = get_ctx(ctx)
@@ -231,17 +248,9 @@ def send(
         )
     # Deliver even when nothing new was queued: an earlier run may have been cut off before delivery.
     _deliver(app_ctx, summary)
-    if summary.get("delivered") is not None:
-        app_ctx.out.message(
-            f"delivered {summary['delivered']}, failed {summary['delivery_failed']}, "
-            f"left in outbox {summary['left_in_outbox']}"
-        )
     if app_ctx.out.format in ("json", "jsonl"):
         app_ctx.out.item(summary)
-    if summary.get("delivery_failed"):
-        raise PartialFailure(
-            f"{summary['delivery_failed']} message(s) could not be delivered; they stay in the outbox for a retry"
-        )
+    _fail_if_undelivered(summary)
 
 
 @app.command("nudge")
@@ -275,6 +284,7 @@ def nudge(
     _deliver(app_ctx, row)
     if app_ctx.out.format in ("json", "jsonl"):
         app_ctx.out.item(row)
+    _fail_if_undelivered(row)
 
 
 @app.command("preview")
