@@ -40,7 +40,8 @@ def firm(initialized):
 def test_subscribe_list_unsubscribe_and_who_may_do_what(firm, cli):
     bob = ("--as", "bob@acme.example")
     cli.ok(*bob, "reminder", "subscribe", "ACME-1", "--frequency", "weekly", "--topic", "missing-receipts")
-    cli.ok(*bob, "reminder", "subscribe", "acme-2", "-f", "daily")
+    made = cli.ok(*bob, "reminder", "subscribe", "acme-2", "-f", "daily", "-o", "json").json()
+    assert (made["user"], made["client"], made["created"]) == ("bob@acme.example", "ACME-2", True)
     cli.fails(3, *bob, "reminder", "subscribe", "LONELY", "-f", "daily")  # not his client: not visible
     cli.fails(5, *bob, "reminder", "subscribe", "ACME-1", "-f", "daily", "--user", "carl@acme.example")
     cli.fails(5, "reminder", "subscribe", "ACME-2", "-f", "daily", "--user", "carl@acme.example")

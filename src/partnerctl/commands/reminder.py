@@ -82,17 +82,9 @@ def subscribe(
     app_ctx = get_ctx(ctx)
     with app_ctx.session() as s:
         actor = app_ctx.actor(s)
-        sub, created = reminders.subscribe(
-            s, actor, client, frequency=frequency, topics=topic, user_email=user
-        )
-        row = {
-            "user": (user or actor.email).strip().lower(),
-            "client": client.strip(),
-            "frequency": str(sub.frequency),
-            "topics": list(sub.topics),
-            "created": created,
-        }
-    verb = "subscribed" if created else "updated the subscription of"
+        done = reminders.subscribe(s, actor, client, frequency=frequency, topics=topic, user_email=user)
+        row = vars(done)
+    verb = "subscribed" if row["created"] else "updated the subscription of"
     app_ctx.out.message(
         f"{verb} {row['user']} to the {row['frequency']} digest of {row['client']} ({', '.join(row['topics'])})"
     )

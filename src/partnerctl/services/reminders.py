@@ -413,6 +413,16 @@ class SubscriptionRow:
     created_at: datetime
 
 
+@dataclass(frozen=True)
+class Subscribed:
+    user: str
+    client: str
+    client_name: str
+    frequency: str
+    topics: list[str]
+    created: bool
+
+
 def _target_user(session: Session, actor: User, email: str | None, what: str) -> User:
     if email is None or email.strip().lower() == actor.email:
         return actor
@@ -429,7 +439,7 @@ def subscribe(
     frequency: str,
     topics: Sequence[str] | None = None,
     user_email: str | None = None,
-) -> tuple[ReminderSubscription, bool]:
+) -> Subscribed:
     """Subscribe a user to one client's digest; subscribing again at a frequency changes its topics."""
     freq = parse_frequency(frequency)
     chosen = parse_topics(topics)
@@ -467,7 +477,7 @@ def subscribe(
             before=before,
             after={"topics": chosen},
         )
-        return existing, False
+        return Subscribed(user.email, client.ref, client.name, freq.value, chosen, created=False)
     sub = ReminderSubscription(
         user_id=user.id, client_id=client.id, frequency=freq, topics=chosen, created_by=actor.email
     )
@@ -481,7 +491,7 @@ def subscribe(
         key,
         after={"user": user.email, "client": client.ref, "frequency": freq.value, "topics": chosen},
     )
-    return sub, True
+    return Subscribed(user.email, client.ref, client.name, freq.value, chosen, created=True)
 
 
 def unsubscribe(
