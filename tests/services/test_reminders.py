@@ -438,3 +438,43 @@ def test_queueing_does_not_query_per_user(initialized):
     large, n_large = _count_statements(initialized, "2026-03-16T09:05")
     assert (n_small, n_large) == (5, 60)
     assert small == large
+
+
+def test_hourly_cron_across_a_dst_weekend_and_a_month_end_queues_each_period_once(team):
+    with store_session(team) as s:
+        reminders.set_schedule(s, admin(s), monthday="31")
+    sent_at: dict[str, datetime] = {}
+    for start, hours in (("2026-03-27T20:05", 66), ("2026-04-29T20:05", 42)):
+        for h in range(hours):  # cron at five past every hour
+            now = utc(start) + timedelta(hours=h)
+            for digest in send(team, now.isoformat()[:16]).queued:
+                assert digest.dedupe_key not in sent_at
+                sent_at[digest.dedupe_key] = now
+    daily = {k.rsplit(":", 1)[1]: at.astimezone(CPH) for k, at in sent_at.items() if ":daily:" in k}
+    # Carl's daily digest: once a day at the first run after 10:00 local, CET or CEST alike.
+    assert sorted(daily) == [
+        "2026-03-27",
+        "2026-03-28",
+        "2026-03-29",
+        "2026-03-30",
+        "2026-04-29",
+        "2026-04-30",
+        "2026-05-01",
+    ]
+    assert all(
+        (at.hour, at.minute) == (10, 5)
+        for key, at in daily.items()
+        if key not in ("2026-03-27", "2026-04-29")
+    )
+    # Monthly on the 31st: each window starts inside the previous month's period (a missed period,
+    # sent at the first run), then April's goes on the 30th, its last day.
+    monthly = {
+        k.rsplit(":", 1)[1]: at.astimezone(CPH).isoformat()[:16]
+        for k, at in sent_at.items()
+        if ":monthly:" in k
+    }
+    assert monthly == {
+        "2026-02": "2026-03-27T21:05",
+        "2026-03": "2026-04-29T22:05",
+        "2026-04": "2026-04-30T10:05",
+    }

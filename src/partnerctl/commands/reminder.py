@@ -42,9 +42,11 @@ def _deliver(app_ctx, result_row: dict) -> None:
     result_row["delivery_failed"] = report.failed
     result_row["delivery_deferred"] = report.deferred
     result_row["left_in_outbox"] = report.left
-    app_ctx.out.message(
-        f"delivered {report.sent}, failed {report.failed}, deferred {report.deferred}, left in outbox {report.left}"
-    )
+    if report.sent or report.failed or report.deferred or report.left:  # a quiet cron log otherwise
+        app_ctx.out.message(
+            f"delivered {report.sent}, failed {report.failed}, deferred {report.deferred}, "
+            f"left in outbox {report.left}"
+        )
     for problem in report.problems:
         app_ctx.out.message(f"  {problem}")
 
