@@ -126,3 +126,60 @@ def test_export_cells_never_start_a_formula_and_read_back_exactly(values):
     back = list(ci.read_csv(io.BytesIO(out.getvalue().encode())).records)[0]
     expected = {c: v for c, v in row.items() if v not in ("", [])}
     assert back.error is None and back.cells == expected
+
+
+atext = st.sampled_from(list("abcXYZ019!#$%&'*+/=?^_`{|}~-") + ["é", ".", "..", "@", " ", '"'])
+label = st.text(alphabet=st.sampled_from(list("abzAZ09-") + ["é", "_"]), min_size=0, max_size=70)
+tld = st.one_of(
+    st.sampled_from(
+        [
+            "com",
+            "nl",
+            "example",
+            "local",
+            "test",
+            "arpa",
+            "onion",
+            "123",
+            "c0m",
+            "x-y",
+            "invalid",
+            "localhost",
+            "a",
+        ]
+    ),
+    label,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    local=st.lists(atext, min_size=0, max_size=70).map("".join),
+    labels=st.lists(label, min_size=0, max_size=4),
+    top=tld,
+)
+def test_fast_email_path_agrees_with_email_validator(local, labels, top):
+    """The per-TLD cached fast path never accepts what email-validator rejects, and normalises alike."""
+    from partnerctl.services.validation import _fast_email_verdict, _full_email_verdict
+
+    address = f"{local}@{'.'.join([*labels, top])}"
+    fast = _fast_email_verdict(address)
+    if fast is not None:
+        assert _full_email_verdict(address) == (fast, None)
+
+
+def test_fast_email_path_is_taken_for_plain_addresses_only():
+    from partnerctl.services.validation import _fast_email_verdict
+
+    assert _fast_email_verdict("Jan.de-Vries+x@Sub.Example.NL") == "jan.de-vries+x@sub.example.nl"
+    for odd in (
+        "a@b.local",
+        "a@b.123",
+        "a@localhost",
+        "a@xn--bcher-kva.de",
+        "a@ab--c.de",
+        '"q"@a.nl',
+        "é@a.nl",
+        "a..b@a.nl",
+    ):
+        assert _fast_email_verdict(odd) is None, odd
