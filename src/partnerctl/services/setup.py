@@ -65,7 +65,14 @@ def ensure_default_template(session: Session, actor: User) -> ConfigTemplate:
         existing.is_default = True
         session.add(existing)
         session.flush()
-        audit.record(session, actor, "template.set-default", "template", existing.name, after={"default": existing.name})
+        audit.record(
+            session,
+            actor,
+            "template.set-default",
+            "template",
+            existing.name,
+            after={"default": existing.name},
+        )
         return existing
     template = ConfigTemplate(
         name=DEFAULT_TEMPLATE_NAME,
