@@ -41,7 +41,11 @@ ADMIN = "anna@acme.example"
 USERS = ["bob@acme.example", "carl@acme.example"]
 INTEGRATIONS = ["exact-online", "moneybird"]
 PRODUCT = "bk-plus"
-TEMPLATE = {"users": USERS, "integrations": INTEGRATIONS, "product": {"key": PRODUCT, "payer": "partner", "seats": 1}}
+TEMPLATE = {
+    "users": USERS,
+    "integrations": INTEGRATIONS,
+    "product": {"key": PRODUCT, "payer": "partner", "seats": 1},
+}
 PERMISSIONS = ["invoices", "estimates", "support", "projects", "contracts", "files", "expenses", "reports"]
 
 
@@ -109,13 +113,14 @@ CLIENT_COLS = (
 
 
 def catalogue_ids(conn) -> tuple[list[int], list[int], int]:
-    cur = conn.cursor()
-    cur.execute("SELECT id FROM users WHERE email IN (%s)" % ",".join("'%s'" % u for u in USERS))
-    users = [r[0] for r in cur.fetchall()]
-    cur.execute("SELECT id FROM integrations WHERE key IN (%s)" % ",".join("'%s'" % k for k in INTEGRATIONS))
-    integrations = [r[0] for r in cur.fetchall()]
-    cur.execute("SELECT id FROM products WHERE key = '%s'" % PRODUCT)
-    return users, integrations, cur.fetchone()[0]
+    def one(sql: str) -> int:
+        cur = conn.cursor()
+        cur.execute(sql)
+        return cur.fetchone()[0]
+
+    users = [one(f"SELECT id FROM users WHERE email = '{u}'") for u in USERS]
+    integrations = [one(f"SELECT id FROM integrations WHERE key = '{k}'") for k in INTEGRATIONS]
+    return users, integrations, one(f"SELECT id FROM products WHERE key = '{PRODUCT}'")
 
 
 def limit_sqlite(db: Path, csv_path: Path) -> float:
@@ -127,7 +132,9 @@ def limit_sqlite(db: Path, csv_path: Path) -> float:
     users, integrations, product = catalogue_ids(conn)
     conn.execute("BEGIN IMMEDIATE")
     rows = list(prepared_rows(csv_path))
-    conn.executemany(f"INSERT INTO clients ({CLIENT_COLS}) VALUES ({','.join('?' * 21)})", [c for _, c, _ in rows])
+    conn.executemany(
+        f"INSERT INTO clients ({CLIENT_COLS}) VALUES ({','.join('?' * 21)})", [c for _, c, _ in rows]
+    )
     ids = dict(conn.execute("SELECT ref, id FROM clients"))
     today = date.today().isoformat()
     now = rows[0][1][-1] if rows else ""
@@ -173,7 +180,9 @@ def peer_sqlite_utils(db: Path, csv_path: Path) -> float:
             {"client_id": ids[r["ref"]], "user_id": u} for r, _, _ in rows for u in users
         )
         database["client_integrations"].insert_all(
-            {"client_id": ids[r["ref"]], "integration_id": i, "state": "pending"} for r, _, _ in rows for i in integrations
+            {"client_id": ids[r["ref"]], "integration_id": i, "state": "pending"}
+            for r, _, _ in rows
+            for i in integrations
         )
         database["subscriptions"].insert_all(
             {"client_id": ids[r["ref"]], "product_id": product, "seats": 1, "status": "active", "payer": "partner",
@@ -221,7 +230,9 @@ def limit_postgres(url: str, csv_path: Path) -> float:
             "allow_client_edit, created_at, updated_at) FROM STDIN"
         ) as copy:
             for r, _, _ in rows:
-                copy.write_row((ids[r["ref"]], product, 1, "active", "partner", today, today, False, now, now))
+                copy.write_row(
+                    (ids[r["ref"]], product, 1, "active", "partner", today, today, False, now, now)
+                )
         with cur.copy("COPY audit_events (at, actor, action, entity, key, after) FROM STDIN") as copy:
             for r, _, _ in rows:
                 after = json.dumps({"ref": r["ref"], "name": r["name"]})
@@ -237,8 +248,15 @@ def naive(url: str, csv_path: Path, limit: int) -> tuple[float, int]:
     from sqlmodel import Session, create_engine, select
 
     from partnerctl.store.models import (
-        AuditEvent, Client, ClientAssignment, ClientGroup, ClientIntegration, Integration, Product,
-        Subscription, User,
+        AuditEvent,
+        Client,
+        ClientAssignment,
+        ClientGroup,
+        ClientIntegration,
+        Integration,
+        Product,
+        Subscription,
+        User,
     )  # fmt: skip
 
     engine = create_engine(url)
@@ -270,7 +288,11 @@ def naive(url: str, csv_path: Path, limit: int) -> tuple[float, int]:
             sub = Subscription(client_id=client.id, product_id=product.id, start_date=date.today(),
                                next_payment_date=date.today())  # fmt: skip
             s.add(sub)
-            s.add(AuditEvent(actor=ADMIN, action="client.add", entity="client", key=r["ref"], after={"ref": r["ref"]}))
+            s.add(
+                AuditEvent(
+                    actor=ADMIN, action="client.add", entity="client", key=r["ref"], after={"ref": r["ref"]}
+                )
+            )
             s.add(AuditEvent(actor=ADMIN, action="subscription.add", entity="subscription", key=r["ref"]))
             n += 1
         s.commit()
@@ -315,8 +337,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Benchmark partnerctl client import.")
     parser.add_argument("--clients", type=int, default=10_000, help="rows to import (N)")
     parser.add_argument("--store", help="a PostgreSQL URL to benchmark against instead of SQLite")
-    parser.add_argument("--naive-max", type=int, default=20_000, help="run the naive way on at most this many rows")
-    parser.add_argument("--no-memory-check", action="store_true", help="skip the N/4 run that shows memory is flat")
+    parser.add_argument(
+        "--naive-max", type=int, default=20_000, help="run the naive way on at most this many rows"
+    )
+    parser.add_argument(
+        "--no-memory-check", action="store_true", help="skip the N/4 run that shows memory is flat"
+    )
     args = parser.parse_args()
     n = args.clients
     work = Path(tempfile.mkdtemp(prefix="partnerctl-bench-"))
@@ -334,10 +360,7 @@ def main() -> None:
     try:
 
         def store() -> str:
-            if pg is not None:
-                url = pg.new()
-            else:
-                url = f"sqlite:///{work / f'store-{uuid.uuid4().hex[:6]}.db'}"
+            url = pg.new() if pg is not None else f"sqlite:///{work / f'store-{uuid.uuid4().hex[:6]}.db'}"
             fresh_store(url, env)
             return url
 
@@ -357,7 +380,9 @@ def main() -> None:
             small_url = store() if postgres else f"sqlite:///{work / 'small.db'}"
             if not postgres:
                 shutil.copy(base.removeprefix("sqlite:///"), small_url.removeprefix("sqlite:///"))
-            _, memory[max(n // 4, 1)], _ = run(["--store", small_url, "client", "import", str(small_path)], env)
+            _, memory[max(n // 4, 1)], _ = run(
+                ["--store", small_url, "client", "import", str(small_path)], env
+            )
 
         if postgres:
             results["limit: psycopg COPY"] = limit_postgres(store(), csv_path)
