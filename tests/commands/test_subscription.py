@@ -2,24 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
 import sqlalchemy as sa
-
-_COMMAND: dict = {}
-
-
-@pytest.fixture(autouse=True)
-def fast_cli(monkeypatch):
-    """Build the Typer command tree once, not on every CliRunner call (~0.5 s each on a busy box)."""
-    import typer.main
-    import typer.testing
-
-    from partnerctl.cli import app
-
-    if "cmd" not in _COMMAND:
-        _COMMAND["cmd"] = typer.main.get_command(app)
-    original = typer.testing._get_command
-    monkeypatch.setattr(typer.testing, "_get_command", lambda a: _COMMAND["cmd"] if a is app else original(a))
 
 
 def setup_space(cli) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import io
 import json
 import os
@@ -10,19 +9,9 @@ import subprocess
 import sys
 
 import pytest
-import typer.main
-import typer.testing
 from PIL import Image
 
 from tests.conftest import ADMIN
-
-_COMMAND = functools.cache(typer.main.get_command)
-
-
-@pytest.fixture(autouse=True)
-def _build_the_command_tree_once(monkeypatch):
-    # Typer rebuilds the whole click tree on every CliRunner.invoke (~0.3 s here); build it once.
-    monkeypatch.setattr(typer.testing, "_get_command", _COMMAND)
 
 
 def _image(path, fmt: str, size=(120, 40), noise: bool = False) -> bytes:

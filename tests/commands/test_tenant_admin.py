@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-import functools
 import os
 import stat
 import subprocess
 import sys
 
-import pytest
-import typer.main
-import typer.testing
 from sqlalchemy import create_engine, text
-
-_COMMAND = functools.cache(typer.main.get_command)
 
 P1 = "Wolkenkratzer-Fahrrad-93"
 P2 = "Quittengelee+Ostsee/417"
 P3 = "Laternenumzug#Kiel-2208"
-
-
-@pytest.fixture(autouse=True)
-def _build_the_command_tree_once(monkeypatch):
-    # Typer rebuilds the whole click tree on every CliRunner.invoke; build it once.
-    monkeypatch.setattr(typer.testing, "_get_command", _COMMAND)
 
 
 class Recorder:

@@ -2,20 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-
-import pytest
-import typer.main
-import typer.testing
-
-_COMMAND = functools.cache(typer.main.get_command)
-
-
-@pytest.fixture(autouse=True)
-def _build_the_command_tree_once(monkeypatch):
-    # Typer rebuilds the whole click tree on every CliRunner.invoke; build it once.
-    monkeypatch.setattr(typer.testing, "_get_command", _COMMAND)
-
 
 def _actions(result) -> dict[tuple[str, str], str]:
     return {(r["tenant"], r["item"]): r["action"] for r in result.json()}
