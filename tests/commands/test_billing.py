@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from tests.commands.test_subscription import fast_cli, setup_space  # noqa: F401  (autouse fixture)
+from tests.commands.test_subscription import setup_space
 from tests.conftest import ADMIN
 
 
@@ -93,6 +93,11 @@ def test_currency_lock_and_client_report(initialized, cli):
     cli.ok("client", "edit", "GAR", "--currency", "USD")  # GAR has no invoice
     rows = {r["group"]: r for r in cli.ok("client", "report", "-o", "json").json()}
     assert rows["retail"]["seats"] == 4 and "10.00" in rows["retail"]["monthly_value"]
+    # A client with invoices is archived, never removed (the invoices must survive).
+    removed = cli.fails(4, "client", "remove", "BAK", "--yes")
+    assert "archive" in removed.stderr
+    assert cli.ok("client", "show", "BAK", "-o", "json").json()["ref"] == "BAK"
+    cli.ok("client", "remove", "GAR", "--yes")
 
 
 def test_billing_needs_an_admin(initialized, cli):

@@ -1083,6 +1083,15 @@ def decline_invitation(session: Session, actor: User, ref: str) -> str:
 def remove_client(session: Session, actor: User, ref: str) -> str:
     require_admin(actor, "client remove")
     client = get_client_for(session, actor, ref)
+    from partnerctl.services.billing import client_invoice_count
+
+    invoices = client_invoice_count(session, client.id)
+    if invoices:
+        # Invoices are financial records: they outlive neither a delete nor a cascade.
+        raise Conflict(
+            f"client {client.ref} has {invoices} invoice(s) and cannot be removed; "
+            f"archive it instead with `partnerctl client archive {client.ref}`"
+        )
     snap = client_snapshot(client, groups=groups_of(session, [client.id])[client.id])
     # Children go explicitly: SQLite only cascades with foreign_keys on, and subscriptions are others' rows.
     for model in (ClientGroup, ClientAssignment, ClientIntegration, Subscription):
