@@ -23,6 +23,8 @@ class Column:
     key: str
     header: str | None = None
     justify: str = "left"
+    # False: the column is in json/csv/tsv output but left out of the terminal table, to keep it readable.
+    in_table: bool = True
 
     @property
     def title(self) -> str:
@@ -127,10 +129,11 @@ class Output:
             from rich.table import Table
 
             table = Table(title=title, show_edge=False, header_style="bold", pad_edge=False)
-            for c in cols:
+            shown = [c for c in cols if c.in_table]
+            for c in shown:
                 table.add_column(c.title, justify=c.justify, overflow="fold")
             for r in rows:
-                table.add_row(*(escape(to_text(r.get(c.key))) for c in cols))
+                table.add_row(*(escape(to_text(r.get(c.key))) for c in shown))
             console.print(table)
 
     def item(self, data: Mapping[str, Any], *, title: str | None = None) -> None:

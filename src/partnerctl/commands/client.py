@@ -21,9 +21,9 @@ CLIENT_COLUMNS = [
     Column("missing_receipts", "missing receipts", "right"),
     Column("wallet_balance", "wallet", "right"),
     Column("expenses_ready", "expenses ready", "right"),
-    Column("currency"),
-    Column("language"),
-    Column("created_at", "created"),
+    Column("currency", in_table=False),
+    Column("language", in_table=False),
+    Column("created_at", "created", in_table=False),
 ]
 
 RefArg = Annotated[
