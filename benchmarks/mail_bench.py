@@ -65,6 +65,9 @@ def main() -> None:
     )
     parser.add_argument("--messages", type=int, default=2000, help="how many messages (default 2000)")
     parser.add_argument("--store", help="store URL (default: a fresh SQLite file)")
+    parser.add_argument(
+        "--profile", metavar="PATH", help="run `outbox send` under cProfile, writing the stats to PATH"
+    )
     args = parser.parse_args()
     n = args.messages
 
@@ -149,8 +152,21 @@ def main() -> None:
         engine.dispose()
 
         # 1. partnerctl outbox send (a real process, start-up and bookkeeping included).
+        send_cmd = [*py, "outbox", "send"]
+        if args.profile:
+            send_cmd = [
+                sys.executable,
+                "-m",
+                "cProfile",
+                "-o",
+                args.profile,
+                "-m",
+                "partnerctl",
+                "outbox",
+                "send",
+            ]
         t0 = time.perf_counter()
-        proc = run([*py, "outbox", "send"], env)
+        proc = run(send_cmd, env)
         outbox_s = time.perf_counter() - t0
         assert handler.count == n, (handler.count, proc.stderr)
 

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from email.contentmanager import raw_data_manager
+from email.generator import BytesGenerator
 from email.header import Header
 from email.message import EmailMessage
 from email.policy import compat32
 from email.utils import format_datetime, formataddr, parseaddr
+from functools import lru_cache
+from io import BytesIO
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,12 @@ def message_id(dedupe_key: str, from_addr: str) -> str:
     return f"<{digest}.partnerctl@{domain}>"
 
 
+@lru_cache(maxsize=64)
+def _address_cached(value: str) -> str | Header:
+    # The From of a batch is nearly always the same: parse and encode it once.
+    return _address(value)
+
+
 def _address(value: str) -> str | Header:
     if value.isascii():
         return value
@@ -55,7 +65,7 @@ def build_email(msg: OutgoingMessage, default_from: str) -> EmailMessage:
     """
     sender = msg.from_addr or default_from
     email = EmailMessage(policy=compat32)
-    email["From"] = _address(sender)
+    email["From"] = _address_cached(sender)
     email["To"] = _address(msg.to_addr)
     email["Subject"] = _text(" ".join(msg.subject.splitlines()))
     # The Date is when the message was composed (queued), so a retry is byte-for-byte the same mail.
@@ -68,9 +78,55 @@ def build_email(msg: OutgoingMessage, default_from: str) -> EmailMessage:
     return email
 
 
+# Printable ASCII words separated by single spaces: what compat32 folding leaves exactly as it is when
+# the whole line fits in max_line_length (a test checks this against the stdlib folder).
+_PLAIN_HEADER = re.compile(r"[!-~]+(?: [!-~]+)*")
+
+
+class _Generator(BytesGenerator):
+    """BytesGenerator that writes short plain header lines directly.
+
+    The stdlib folds every header through email.header.Header, even a 30-character ASCII one; that
+    was a third of the CPU `outbox send` spent per message. Anything not plain or too long still goes
+    through the policy's folder, so the bytes are the same as `EmailMessage.as_bytes()`.
+    """
+
+    def _write_headers(self, msg):
+        limit = self.policy.max_line_length or 0
+        write = self._fp.write
+        for name, value in msg.raw_items():
+            if (
+                type(value) is str
+                and (not limit or len(name) + 2 + len(value) <= limit)
+                and _PLAIN_HEADER.fullmatch(value)
+            ):
+                write(f"{name}: {value}{self.policy.linesep}".encode("ascii"))
+            else:
+                write(self.policy.fold_binary(name, value))
+        self.write(self._NL)
+
+
+def as_bytes(email: EmailMessage) -> bytes:
+    """The same bytes as `email.as_bytes()`, faster for the plain headers of typical mail."""
+    fp = BytesIO()
+    _Generator(fp, mangle_from_=False, policy=email.policy).flatten(email, unixfrom=False)
+    return fp.getvalue()
+
+
 def envelope_sender(msg: OutgoingMessage, default_from: str) -> str:
-    return parseaddr(msg.from_addr or default_from)[1]
+    return _envelope_address(msg.from_addr or default_from)
+
+
+@lru_cache(maxsize=64)
+def _envelope_address(value: str) -> str:
+    return parseaddr(value)[1]
+
+
+# A bare address with nothing parseaddr() would change (no display name, quotes, comments or spaces).
+_BARE_ADDRESS = re.compile(r"[^\s<>()\[\]\\,;:\"@]+@[^\s<>()\[\]\\,;:\"@]+")
 
 
 def envelope_recipient(msg: OutgoingMessage) -> str:
+    if _BARE_ADDRESS.fullmatch(msg.to_addr):
+        return msg.to_addr
     return parseaddr(msg.to_addr)[1] or msg.to_addr

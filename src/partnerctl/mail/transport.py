@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 
+from partnerctl.mail.message import as_bytes
+
 DEFAULT_TIMEOUT = 30
 DEFAULT_FROM = "partnerctl@localhost"
 
@@ -111,7 +113,7 @@ class MaildirTransport:
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as fh:
-                fh.write(email.as_bytes())
+                fh.write(as_bytes(email))
                 fh.flush()
                 os.fsync(fh.fileno())
             try:
@@ -202,7 +204,7 @@ class SmtpTransport:
         self.conn = None
 
     def send(self, email: EmailMessage, sender: str, recipient: str) -> str:
-        data = email.as_bytes()
+        data = as_bytes(email)
         for attempt in (1, 2):
             if self.conn is None:
                 self._connect()
@@ -220,11 +222,13 @@ class SmtpTransport:
         assert conn is not None
         try:
             # Bodies are quoted-printable/base64 (7-bit), so no BODY=8BITMIME is needed.
-            code, resp = conn.mail(sender)
+            # sender/recipient are bare addr-specs already (message.envelope_*): the commands are
+            # written directly, sparing smtplib's quoteaddr() a second address parse per command.
+            code, resp = conn.docmd("mail", f"FROM:<{sender}>")
             if code != 250:
                 self._reset()
                 _raise_for(code, resp, f"sender {sender} refused")
-            code, resp = conn.rcpt(recipient)
+            code, resp = conn.docmd("rcpt", f"TO:<{recipient}>")
             if code not in (250, 251):
                 self._reset()
                 _raise_for(code, resp, f"recipient {recipient} refused")

@@ -3,7 +3,7 @@
 Every step is its own short transaction on the Engine:
 1. claim: pending, due, unleased rows get `lease_owner`/`lease_until` (PostgreSQL: FOR UPDATE SKIP
    LOCKED, so concurrent senders take disjoint rows; SQLite: the IMMEDIATE transaction of
-   session_scope serialises claimers);
+   store.engine's IMMEDIATE begin serialises claimers), in one UPDATE ... RETURNING;
 2. send each message with no transaction open (a slow mail server never holds a lock);
 3. mark each message sent (with the server's answer), failed, or deferred with a backoff — one commit
    per message, before the next one is handed over, so a process killed at any moment leaves at most
@@ -23,7 +23,6 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import col, func, select
 
 from partnerctl.mail.message import OutgoingMessage, build_email, envelope_recipient, envelope_sender
 from partnerctl.mail.transport import (
@@ -33,17 +32,40 @@ from partnerctl.mail.transport import (
     TransportUnavailable,
     open_transport,
 )
-from partnerctl.store.engine import is_sqlite, session_scope
-from partnerctl.store.models import OutboxMessage
-from partnerctl.store.models.outbox import OutboxStatus
-from partnerctl.store.types import utcnow
+from partnerctl.store.engine import is_sqlite
+from partnerctl.store.types import UTCDateTime, utcnow
 
 DEFAULT_LEASE_SECONDS = 300.0
 DEFAULT_CHUNK = 100
 DEFAULT_BACKOFF_SECONDS = 60.0
 MAX_BACKOFF_SECONDS = 6 * 3600.0
 MAX_ATTEMPTS = 20
-_TABLE = OutboxMessage.__table__  # type: ignore[attr-defined]
+
+# The columns delivery touches, as a plain Core table: importing the ORM models (all of them, through
+# store.models) would add a fifth of a second to every `outbox send`. A test checks that these match
+# store.models.outbox.OutboxMessage, the one source of the schema.
+_TABLE = sa.Table(
+    "outbox",
+    sa.MetaData(),
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("dedupe_key", sa.String(300)),
+    sa.Column("to_addr", sa.String(320)),
+    sa.Column("from_addr", sa.String(320)),
+    sa.Column("subject", sa.String(300)),
+    sa.Column("body_text", sa.Text),
+    sa.Column("body_html", sa.Text),
+    sa.Column("status", sa.String(10)),
+    sa.Column("attempts", sa.Integer),
+    sa.Column("next_attempt_at", UTCDateTime),
+    sa.Column("lease_until", UTCDateTime),
+    sa.Column("lease_owner", sa.String(64)),
+    sa.Column("last_error", sa.Text),
+    sa.Column("server_response", sa.Text),
+    sa.Column("created_at", UTCDateTime),
+    sa.Column("sent_at", UTCDateTime),
+)
+# store.models.outbox.OutboxStatus values (checked by the same test).
+PENDING, SENT, FAILED = "pending", "sent", "failed"
 
 
 @dataclass(frozen=True)
@@ -73,96 +95,132 @@ class DeliveryReport:
 
 def _due_clause(now):
     return sa.and_(
-        _TABLE.c.status == OutboxStatus.pending.value,
+        _TABLE.c.status == PENDING,
         _TABLE.c.next_attempt_at <= now,
         sa.or_(_TABLE.c.lease_until.is_(None), _TABLE.c.lease_until < now),
     )
 
 
+def _reader(engine: Engine):
+    # Readonly: on SQLite a plain BEGIN, not the IMMEDIATE one that would queue behind writers.
+    return engine.execution_options(partnerctl_readonly=True).connect()
+
+
 def count_due(engine: Engine) -> int:
-    with session_scope(engine, readonly=True) as s:
-        return s.exec(select(func.count()).select_from(OutboxMessage).where(_due_clause(utcnow()))).one()
+    with _reader(engine) as conn:
+        return conn.execute(
+            sa.select(sa.func.count()).select_from(_TABLE).where(_due_clause(utcnow()))
+        ).scalar_one()
 
 
 def count_pending(engine: Engine) -> int:
-    with session_scope(engine, readonly=True) as s:
-        return s.exec(
-            select(func.count()).where(col(OutboxMessage.status) == OutboxStatus.pending.value)
-        ).one()
+    with _reader(engine) as conn:
+        return conn.execute(
+            sa.select(sa.func.count()).select_from(_TABLE).where(_TABLE.c.status == PENDING)
+        ).scalar_one()
+
+
+_CLAIMED = (
+    "id",
+    "dedupe_key",
+    "to_addr",
+    "from_addr",
+    "subject",
+    "body_text",
+    "body_html",
+    "created_at",
+    "attempts",
+)
 
 
 def claim(engine: Engine, owner: str, limit: int, lease_seconds: float) -> list[OutgoingMessage]:
-    """Lease up to `limit` due messages to `owner` in one short transaction."""
+    """Lease up to `limit` due messages to `owner` with one UPDATE ... RETURNING.
+
+    PostgreSQL: the subquery locks the rows it picks FOR UPDATE SKIP LOCKED, so concurrent senders
+    take disjoint rows without waiting; SQLite: the write transaction begins IMMEDIATE (see
+    store.engine), so claimers are serialised.
+    """
     now = utcnow()
-    with session_scope(engine) as s:
-        query = select(OutboxMessage).where(_due_clause(now)).order_by(col(OutboxMessage.id)).limit(limit)
-        if not is_sqlite(engine.url):
-            query = query.with_for_update(skip_locked=True)
-        rows = list(s.exec(query))
-        if not rows:
-            return []
-        ids = [r.id for r in rows]
-        s.connection().execute(
-            sa.update(_TABLE)
-            .where(_TABLE.c.id.in_(ids))
-            .values(lease_owner=owner, lease_until=now + timedelta(seconds=lease_seconds))
-        )
-        return [
-            OutgoingMessage(
-                id=r.id,
-                dedupe_key=r.dedupe_key,
-                to_addr=r.to_addr,
-                from_addr=r.from_addr,
-                subject=r.subject,
-                body_text=r.body_text,
-                body_html=r.body_html,
-                created_at=r.created_at,
-                attempts=r.attempts,
-            )
-            for r in rows
-        ]
+    due = sa.select(_TABLE.c.id).where(_due_clause(now)).order_by(_TABLE.c.id).limit(limit)
+    if not is_sqlite(engine.url):
+        due = due.with_for_update(skip_locked=True)
+    statement = (
+        sa.update(_TABLE)
+        .where(_TABLE.c.id.in_(due.scalar_subquery()))
+        .values(lease_owner=owner, lease_until=now + timedelta(seconds=lease_seconds))
+        .returning(*(_TABLE.c[name] for name in _CLAIMED))
+    )
+    with engine.begin() as conn:
+        rows = conn.execute(statement).all()
+    # RETURNING follows no ORDER BY: send in id (queueing) order.
+    return sorted((OutgoingMessage(**row._asdict()) for row in rows), key=lambda m: m.id)
 
 
 class _Marker:
-    """Writes each message's outcome in its own short transaction on one held connection.
+    """Writes each message's outcome with one autocommitted UPDATE on a connection held for the run.
 
-    One commit per message, before the next message is handed over (see the module docstring). On
-    PostgreSQL these commits use synchronous_commit=off: a crash of the database server itself may
-    forget the last few marks, which can only cause a re-send (the same Message-ID), never a loss,
-    and it spares a disk flush per message.
+    One commit per message, before the next message is handed over (see the module docstring): the
+    UPDATE goes straight to the driver (no Session, no statement compilation per message; the
+    columns' own bind processors convert the values), and on its own it is a whole transaction, so
+    one round trip marks a message. On PostgreSQL these commits use synchronous_commit=off: a crash
+    of the database server itself (not of this process) may forget the last few marks, which can
+    only cause a re-send (the same Message-ID), never a loss, and it spares a WAL flush per message.
     """
 
     def __init__(self, engine: Engine, owner: str) -> None:
         self.owner = owner
         self.conn = engine.connect()
+        self.dialect = engine.dialect
         self.postgres = not is_sqlite(engine.url)
-        self._statements: dict[tuple[str, ...], sa.TextClause] = {}
+        # SQLite: store.engine leaves pysqlite in autocommit mode (isolation_level None) and only
+        # SQLAlchemy's begin hook opens transactions, so a bare statement is its own transaction.
+        self.dbapi = self.conn.connection.dbapi_connection
+        if self.postgres:
+            self.dbapi.autocommit = True
+            with self.dbapi.cursor() as cur:
+                cur.execute("SET synchronous_commit = off")
+        self.cursor = self.dbapi.cursor()
+        self._statements: dict[tuple[str, ...], tuple[str, list]] = {}
 
-    def _statement(self, keys: tuple[str, ...]) -> sa.TextClause:
-        # Plain text SQL, built once per kind of outcome: half the per-message cost of an ORM update.
+    def _statement(self, keys: tuple[str, ...]) -> tuple[str, list]:
         statement = self._statements.get(keys)
         if statement is None:
-            sets = ", ".join(f"{k} = :{k}" for k in keys)
-            statement = sa.text(
+            mark = "%({})s" if self.postgres else ":{}"
+            sets = ", ".join(f"{k} = {mark.format(k)}" for k in keys)
+            sql = (
                 f"UPDATE {_TABLE.name} SET {sets}, lease_owner = NULL, lease_until = NULL, "
-                "attempts = attempts + 1 WHERE id = :message_id AND lease_owner = :owner"
-            ).bindparams(*(sa.bindparam(k, type_=_TABLE.c[k].type) for k in keys))
-            self._statements[keys] = statement
+                f"attempts = attempts + 1 WHERE id = {mark.format('message_id')} "
+                f"AND lease_owner = {mark.format('owner')}"
+            )
+            processors = [(k, _TABLE.c[k].type._cached_bind_processor(self.dialect)) for k in keys]
+            statement = self._statements[keys] = (sql, [(k, p) for k, p in processors if p is not None])
         return statement
 
     def finish(self, message_id: int, **values) -> bool:
         """Update one leased message; False when the lease was lost (another sender owns it now)."""
-        keys = tuple(sorted(values))
-        with self.conn.begin():
-            if self.postgres:
-                self.conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
-            result = self.conn.execute(
-                self._statement(keys), {**values, "message_id": message_id, "owner": self.owner}
-            )
-            return result.rowcount == 1
+        sql, processors = self._statement(tuple(sorted(values)))
+        for key, process in processors:
+            values[key] = process(values[key])
+        values["message_id"] = message_id
+        values["owner"] = self.owner
+        if self.postgres:
+            self.cursor.execute(sql, values, prepare=True)
+        else:
+            self.cursor.execute(sql, values)
+        return self.cursor.rowcount == 1
 
     def close(self) -> None:
-        self.conn.close()
+        try:
+            self.cursor.close()
+            if self.postgres:
+                with self.dbapi.cursor() as cur:
+                    cur.execute("RESET synchronous_commit")
+                self.dbapi.autocommit = False
+        except Exception:
+            # A broken connection must not go back to the pool.
+            self.conn.invalidate()
+        finally:
+            self.conn.close()
 
 
 def _backoff(attempts: int, options: DeliveryOptions) -> timedelta:
@@ -180,7 +238,7 @@ def _defer(
     if attempts >= options.max_attempts:
         marker.finish(
             msg.id,
-            status=OutboxStatus.failed.value,
+            status=FAILED,
             last_error=f"gave up after {attempts} attempts: {reason}",
         )
         report.failed += 1
@@ -197,10 +255,10 @@ def _defer(
 
 def release(engine: Engine, owner: str) -> None:
     """Give back whatever this sender still holds, so the next run need not wait for the lease."""
-    with session_scope(engine) as s:
-        s.connection().execute(
+    with engine.begin() as conn:
+        conn.execute(
             sa.update(_TABLE)
-            .where(_TABLE.c.lease_owner == owner, _TABLE.c.status == OutboxStatus.pending.value)
+            .where(_TABLE.c.lease_owner == owner, _TABLE.c.status == PENDING)
             .values(lease_owner=None, lease_until=None)
         )
 
@@ -291,7 +349,7 @@ def _send_batch(marker, transport, batch, composed, options, report, deadline) -
             report.sent += 1
             if not marker.finish(
                 msg.id,
-                status=OutboxStatus.sent.value,
+                status=SENT,
                 sent_at=utcnow(),
                 server_response=answer[:1000],
                 last_error=None,
@@ -301,6 +359,6 @@ def _send_batch(marker, transport, batch, composed, options, report, deadline) -
 
 
 def _finish_failed(marker: _Marker, msg: OutgoingMessage, reason: str, report: DeliveryReport) -> None:
-    marker.finish(msg.id, status=OutboxStatus.failed.value, last_error=reason)
+    marker.finish(msg.id, status=FAILED, last_error=reason)
     report.failed += 1
     report.note(f"#{msg.id} {msg.to_addr}: failed: {reason}")
