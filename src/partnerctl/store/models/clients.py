@@ -34,11 +34,17 @@ class Client(SQLModel, table=True):
         sa.UniqueConstraint("ref", name="uq_clients_ref"),
         # References are unique case-insensitively: ref_key is the lowercased ref.
         sa.UniqueConstraint("ref_key", name="uq_clients_ref_key"),
+        # Tab counts (status per client) read from this index alone.
         sa.Index("ix_clients_status", "status"),
-        sa.Index("ix_clients_missing_receipts", "missing_receipts"),
-        sa.Index("ix_clients_created_at", "created_at"),
-        # The list's default view (not archived, by name, page after page) read from the index alone.
-        sa.Index("ix_clients_name_key_status", "name_key", "status"),
+        # Status of the clients a join/IN gives by id (assigned, in a group), without their wide rows.
+        sa.Index("ix_clients_id_status", "id", "status"),
+        # `client list` reads its page ids (and counts) from these indexes alone: each holds the
+        # sort key, then id (the tie-break, so the index order IS the list order and a deep
+        # --offset skips index entries), then status (archived are hidden by default).
+        sa.Index("ix_clients_missing_receipts", "missing_receipts", "id", "status"),
+        sa.Index("ix_clients_created_at", "created_at", "id", "status"),
+        # By name, and a search (name or ref contains TEXT) scans this index, not the wide rows.
+        sa.Index("ix_clients_name_key_status", "name_key", "id", "status", "ref_key"),
         sa.Index("ix_clients_template_id", "template_id"),
     )
     id: int | None = Field(default=None, primary_key=True)
@@ -77,7 +83,8 @@ class Client(SQLModel, table=True):
 
 class ClientGroup(SQLModel, table=True):
     __tablename__ = "client_groups"
-    __table_args__ = (sa.Index("ix_client_groups_group", "group_name"),)
+    # Group filter: the client ids of a group from the index alone.
+    __table_args__ = (sa.Index("ix_client_groups_group", "group_name", "client_id"),)
     client_id: int = Field(foreign_key="clients.id", primary_key=True, ondelete="CASCADE")
     group_name: str = Field(max_length=100, primary_key=True)
 
@@ -86,7 +93,8 @@ class ClientAssignment(SQLModel, table=True):
     """Partner users assigned to a client (bookkeepers see only these clients)."""
 
     __tablename__ = "client_assignments"
-    __table_args__ = (sa.Index("ix_client_assignments_user", "user_id"),)
+    # A bookkeeper's clients (my clients, visibility): their client ids from the index alone.
+    __table_args__ = (sa.Index("ix_client_assignments_user", "user_id", "client_id"),)
     client_id: int = Field(foreign_key="clients.id", primary_key=True, ondelete="CASCADE")
     user_id: int = Field(foreign_key="users.id", primary_key=True, ondelete="CASCADE")
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 14:02:30.043875
+Create Date: 2026-11-22 14:17:56.339059
 """
 from collections.abc import Sequence
 
@@ -185,9 +185,10 @@ def upgrade() -> None:
     sa.UniqueConstraint('ref_key', name='uq_clients_ref_key')
     )
     with op.batch_alter_table('clients', schema=None) as batch_op:
-        batch_op.create_index('ix_clients_created_at', ['created_at'], unique=False)
-        batch_op.create_index('ix_clients_missing_receipts', ['missing_receipts'], unique=False)
-        batch_op.create_index('ix_clients_name_key_status', ['name_key', 'status'], unique=False)
+        batch_op.create_index('ix_clients_created_at', ['created_at', 'id', 'status'], unique=False)
+        batch_op.create_index('ix_clients_id_status', ['id', 'status'], unique=False)
+        batch_op.create_index('ix_clients_missing_receipts', ['missing_receipts', 'id', 'status'], unique=False)
+        batch_op.create_index('ix_clients_name_key_status', ['name_key', 'id', 'status', 'ref_key'], unique=False)
         batch_op.create_index('ix_clients_status', ['status'], unique=False)
         batch_op.create_index('ix_clients_template_id', ['template_id'], unique=False)
 
@@ -216,7 +217,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('client_id', 'user_id')
     )
     with op.batch_alter_table('client_assignments', schema=None) as batch_op:
-        batch_op.create_index('ix_client_assignments_user', ['user_id'], unique=False)
+        batch_op.create_index('ix_client_assignments_user', ['user_id', 'client_id'], unique=False)
 
     op.create_table('client_groups',
     sa.Column('client_id', sa.Integer(), nullable=False),
@@ -225,7 +226,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('client_id', 'group_name')
     )
     with op.batch_alter_table('client_groups', schema=None) as batch_op:
-        batch_op.create_index('ix_client_groups_group', ['group_name'], unique=False)
+        batch_op.create_index('ix_client_groups_group', ['group_name', 'client_id'], unique=False)
 
     op.create_table('client_integrations',
     sa.Column('client_id', sa.Integer(), nullable=False),
@@ -450,6 +451,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_clients_status')
         batch_op.drop_index('ix_clients_name_key_status')
         batch_op.drop_index('ix_clients_missing_receipts')
+        batch_op.drop_index('ix_clients_id_status')
         batch_op.drop_index('ix_clients_created_at')
 
     op.drop_table('clients')
