@@ -121,7 +121,7 @@ def import_(
     ] = None,
     batch_size: Annotated[
         int, typer.Option("--batch-size", help="Rows per transaction (a re-run skips committed batches).")
-    ] = 1000,
+    ] = 2000,
     ignore_unknown: Annotated[
         bool, typer.Option("--ignore-unknown", help="Ignore columns import does not know instead of failing.")
     ] = False,

@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, func, select
 
 from partnerctl.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -130,10 +130,11 @@ class ClientCreate(BaseModel):
     contact_email: str | None = None
     currency: str | None = None
     language: str | None = None
-    groups: list[str] = []
-    assign: list[str] = []  # partner users' e-mails
-    integrations: list[str] = []
-    permissions: list[str] = []
+    # default_factory, not `= []`: pydantic deep-copies a mutable default on every row of an import.
+    groups: list[str] = Field(default_factory=list)
+    assign: list[str] = Field(default_factory=list)  # partner users' e-mails
+    integrations: list[str] = Field(default_factory=list)
+    permissions: list[str] = Field(default_factory=list)
     billing_street: str | None = None
     billing_city: str | None = None
     billing_zip: str | None = None
@@ -195,6 +196,19 @@ class Lookups:
     templates_by_key: dict[str, TemplateInfo]
     default_template: TemplateInfo | None
     partner_name: str = ""
+    # Templates resolved against the catalogues, once per command (bulk import resolves the same
+    # template for every row): id(template) -> (template, resolved settings).
+    resolved_templates: dict[int, tuple[TemplateInfo, dict[str, Any]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+
+    def resolved(self, template: TemplateInfo) -> dict[str, Any]:
+        """`resolve_template_settings` of `template`, memoised; lists are fresh copies per call."""
+        entry = self.resolved_templates.get(id(template))
+        if entry is None or entry[0] is not template:
+            entry = (template, resolve_template_settings(self, template))
+            self.resolved_templates[id(template)] = entry
+        return {k: list(v) if type(v) is list else v for k, v in entry[1].items()}
 
     def template(self, name: str) -> TemplateInfo:
         found = self.templates_by_key.get(name.strip().lower())
@@ -330,7 +344,7 @@ def prepare_client(
             template = lookups.template(data.template)
         else:
             template = lookups.default_template
-    tpl = resolve_template_settings(lookups, template) if template is not None else {}
+    tpl = lookups.resolved(template) if template is not None else {}
     applied: dict[str, Any] = {}
 
     def pick(key: str, explicit, normalize):
