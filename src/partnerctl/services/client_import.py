@@ -630,7 +630,28 @@ def bulk_insert(conn, table, rows: list[dict[str, Any]], constants: dict[str, An
                 values[i] = none if v is None else p(v)
             values.extend(tail)
             append(tuple(values))
-    conn.exec_driver_sql(sql, params)
+    if dialect.name == "postgresql":
+        _copy(conn, table.name, names, params)
+    else:
+        conn.exec_driver_sql(sql, params)
+
+
+def _copy(conn, table_name: str, names: list[str], params: list[tuple]) -> None:
+    """PostgreSQL: the same rows through psycopg's COPY, in the connection's open transaction
+    (the same values and adapters as executemany; a refused row fails the statement as before)."""
+    import psycopg
+    from sqlalchemy.exc import DBAPIError
+
+    raw = conn.connection.driver_connection
+    statement = f"COPY {table_name} ({', '.join(names)}) FROM STDIN"
+    try:
+        with raw.cursor() as cur, cur.copy(statement) as copy:
+            write = copy.write_row
+            for row in params:
+                write(row)
+    except psycopg.Error as exc:
+        # As SQLAlchemy would raise it, so a refused batch is retried row by row like any other.
+        raise DBAPIError.instance(statement, None, exc, psycopg.Error, dialect=conn.dialect) from None
 
 
 class _Writer:
