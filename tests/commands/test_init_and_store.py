@@ -121,6 +121,13 @@ def test_unreachable_store_exits_6_with_one_line(cli):
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+def test_sqlite_store_in_an_unwritable_place_exits_6(cli, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    result = cli.fails(6, "--store", f"sqlite:///{blocker}/sub/store.db", "--as", ADMIN, "user", "list")
+    assert "cannot create the SQLite store" in result.stderr
+
+
 def test_bad_store_url_exits_2(cli):
     cli.fails(2, "--store", "mysql://x@y/z", "--as", ADMIN, "user", "list")
 

@@ -13,7 +13,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlmodel import Session
 
-from partnerctl.errors import InvalidInput
+from partnerctl.errors import InvalidInput, StoreUnavailable
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -58,11 +58,14 @@ def sqlite_path(url: URL) -> Path | None:
 
 
 def _prepare_sqlite_file(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        # The store holds client data: only its owner may read it.
-        fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
-        os.close(fd)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            # The store holds client data: only its owner may read it.
+            fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+            os.close(fd)
+    except OSError as exc:
+        raise StoreUnavailable(f"cannot create the SQLite store {path}: {exc.strerror or exc}") from None
 
 
 def _install_sqlite_hooks(engine: Engine) -> None:
