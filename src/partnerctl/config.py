@@ -168,6 +168,13 @@ def save_settings(settings: Settings, path: Path | None = None) -> Path:
     import tomli_w
 
     path = path or config_path()
+    try:
+        return _write_settings(settings, path, tomli_w)
+    except OSError as exc:
+        raise ConfigMissing(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _write_settings(settings: Settings, path: Path, tomli_w: Any) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     data: dict[str, Any] = {}
     if settings.current_profile:

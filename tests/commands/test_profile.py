@@ -93,3 +93,11 @@ def test_corrupt_config_is_exit_7(cli, tmp_path):
     (tmp_path / "config").mkdir()
     (tmp_path / "config" / "config.toml").write_text("this is = = not toml")
     cli.fails(7, "profile", "list")
+
+
+def test_unwritable_config_dir_is_exit_7(cli, tmp_path, monkeypatch):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where the config dir should be")
+    monkeypatch.setenv("PARTNERCTL_CONFIG_DIR", str(blocker / "cfg"))
+    result = cli.fails(7, "profile", "add", "x")
+    assert "cannot write" in result.stderr
