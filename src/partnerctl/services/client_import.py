@@ -47,6 +47,8 @@ MAX_CELL = 4_000
 CSV_FIELD_LIMIT = 1 << 20
 # SQLite pages (4 KiB) of WAL between checkpoints while importing (the default is 1000).
 WAL_CHECKPOINT_PAGES = 16_384
+# SQLite page cache while importing, in KiB.
+SQLITE_CACHE_KIB = 16_384
 # Cells starting with these are formulas to a spreadsheet: export prefixes them with a quote.
 _FORMULA = re.compile(r"^'*[=+\-@\t\r]")
 
@@ -702,8 +704,14 @@ def _pairs(session, table: str, column: str, other: str, keys: list) -> list[tup
     if not keys:
         return []
     conn = session.connection()
-    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    sql = f"SELECT {column}, {other} FROM {table} WHERE {column} IN ({', '.join([marker] * len(keys))})"
+    if conn.dialect.name == "postgresql":
+        # One array parameter joined on the index. Not `IN ($1, ..., $2000)`: psycopg prepares a
+        # statement run five times, PostgreSQL then plans it generically as a sequential scan that
+        # compares every row with every parameter (seconds per batch once the table is large).
+        array = "integer[]" if type(keys[0]) is int else "text[]"
+        sql = f"SELECT t.{column}, t.{other} FROM {table} t JOIN unnest(%s::{array}) AS k(v) ON t.{column} = k.v"
+        return [tuple(row) for row in conn.exec_driver_sql(sql, (list(dict.fromkeys(keys)),))]
+    sql = f"SELECT {column}, {other} FROM {table} WHERE {column} IN ({', '.join(['?'] * len(keys))})"
     return [tuple(row) for row in conn.exec_driver_sql(sql, tuple(keys))]
 
 
@@ -1193,7 +1201,10 @@ def _apply(
     if not options.dry_run and session.bind.dialect.name == "sqlite":
         # A batch writes more than SQLite's default 1000-page WAL checkpoint threshold, so every
         # commit would also checkpoint (and fsync) the store; checkpoint about every 64 MB instead.
-        session.connection().exec_driver_sql(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
+        conn = session.connection()
+        conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
+        # The default 2 MB page cache is far smaller than the indexes a large import updates.
+        conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
     existing = writer.existing(session, options.key, [r.key for r in rows])
     if options.key == "name":
         # New rows still need a free reference.
