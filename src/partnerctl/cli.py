@@ -21,7 +21,7 @@ _GLOBAL_WITH_VALUE = {"--profile", "-p", "--store", "--as", "--output", "-o"}
 _GLOBAL_FLAGS = {"--no-input"}
 
 
-def _leaf_option_names(group, args: list[str]) -> set[str]:
+def _leaf_option_names(ctx: typer.Context, group, args: list[str]) -> set[str]:
     """Option names of the command the args lead to; those stay with it rather than being hoisted."""
     current = group
     skip = False
@@ -32,9 +32,10 @@ def _leaf_option_names(group, args: list[str]) -> set[str]:
         if arg.startswith("-"):
             skip = arg in _GLOBAL_WITH_VALUE
             continue
-        if arg not in getattr(current, "commands", {}):
+        sub = current.get_command(ctx, arg) if hasattr(current, "get_command") else None
+        if sub is None:
             break
-        current = current.commands[arg]
+        current = sub
     if current is group:
         return set()
     return {
@@ -84,13 +85,66 @@ def _is_cli_framework_exception(exc: BaseException) -> bool:
     return type(exc).__module__.split(".")[0] in ("click", "typer")
 
 
+# Command groups, built only when a command line reaches them (or --help lists them): building
+# every group's options costs ~0.1-0.2 s at each start, and a command needs just one group.
+# name -> (module under partnerctl.commands, attribute, help). The order is the order of --help.
+_LAZY_GROUPS: dict[str, tuple[str, str, str]] = {
+    "client": ("client", "app", "Manage clients: tabs, search, filters, onboarding, import and export."),
+    "template": ("template", "app", "Manage configuration templates and the default one."),
+    "subscription": ("subscription", "app", "Manage client subscriptions: seats, status, payer."),
+    "billing": ("billing", "billing_app", "Run billing and keep the exchange-rate table."),
+    "invoice": ("billing", "invoice_app", "Read invoices."),
+    "tenant": ("tenant", "app", "Manage tenants: hierarchy, administrators, hand-over, content."),
+    "reminder": ("reminder", "app", "Digests of outstanding client tasks and nudges to bookkeepers."),
+    "outbox": ("outbox", "app", "Look at and deliver the outbox of outgoing e-mail."),
+    "user": ("user", "app", "Manage partner users and their roles."),
+    "product": ("catalog", "product_app", "Manage the product catalogue."),
+    "integration": ("catalog", "integration_app", "Manage the integration catalogue."),
+    "audit": ("audit", "app", "Read the audit log."),
+    "profile": ("profile", "app", "Manage profiles (stores and users) in config.toml."),
+    "store": ("store", "app", "Look after the store: info, upgrade, backup."),
+}
+
+
+def _build_group(name: str):
+    import importlib
+
+    module, attr, help_text = _LAZY_GROUPS[name]
+    sub_app = getattr(importlib.import_module(f"partnerctl.commands.{module}"), attr)
+    group = typer.main.get_group(sub_app)
+    group.name = name
+    group.help = help_text
+    return group
+
+
 class PartnerctlGroup(TyperGroup):
     """Maps domain errors to exit codes, so CliRunner tests see the real codes too."""
+
+    def list_commands(self, ctx: typer.Context) -> list[str]:
+        eager = super().list_commands(ctx)
+        return ["init", *_LAZY_GROUPS, *(n for n in eager if n != "init" and n not in _LAZY_GROUPS)]
+
+    def get_command(self, ctx: typer.Context, name: str):
+        command = super().get_command(ctx, name)
+        if command is None and name in _LAZY_GROUPS:
+            command = self.commands[name] = _build_group(name)
+        return command
+
+    def resolve_command(self, ctx: typer.Context, args: list[str]):
+        try:
+            return super().resolve_command(ctx, args)
+        except Exception as exc:
+            if not _is_cli_framework_exception(exc) or all(n in self.commands for n in _LAZY_GROUPS):
+                raise
+            # An unknown command: load every group so the "did you mean" suggestions see them all.
+            for name in _LAZY_GROUPS:
+                self.get_command(ctx, name)
+            return super().resolve_command(ctx, args)
 
     def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
         if ctx.parent is None:
             args = list(args)
-            args = hoist_global_options(args, _leaf_option_names(self, args))
+            args = hoist_global_options(args, _leaf_option_names(ctx, self, args))
         return super().parse_args(ctx, args)
 
     def invoke(self, ctx: typer.Context):
@@ -184,39 +238,10 @@ def root(
 
 
 def _register() -> None:
-    from partnerctl.commands import audit, batch, catalog, init, profile, store, user
-    from partnerctl.commands import outbox as outbox_cmd
+    from partnerctl.commands import batch, init
 
     app.command("init", help="Create the store, the first admin and the default template.")(init.init)
-    app.add_typer(profile.app, name="profile", help="Manage profiles (stores and users) in config.toml.")
-    app.add_typer(store.app, name="store", help="Look after the store: info, upgrade, backup.")
-    app.add_typer(user.app, name="user", help="Manage partner users and their roles.")
-    app.add_typer(catalog.product_app, name="product", help="Manage the product catalogue.")
-    app.add_typer(catalog.integration_app, name="integration", help="Manage the integration catalogue.")
-    app.add_typer(audit.app, name="audit", help="Read the audit log.")
-    from partnerctl.commands import client, template
-
-    app.add_typer(client.app, name="client", help="Manage clients: tabs, search, filters, onboarding.")
-    app.add_typer(template.app, name="template", help="Manage configuration templates and the default one.")
-    from partnerctl.commands import tenant
-
-    app.add_typer(
-        tenant.app, name="tenant", help="Manage tenants: hierarchy, administrators, hand-over, content."
-    )
-    from partnerctl.commands import billing, subscription
-
-    app.add_typer(
-        subscription.app, name="subscription", help="Manage client subscriptions: seats, status, payer."
-    )
-    app.add_typer(billing.billing_app, name="billing", help="Run billing and keep the exchange-rate table.")
-    app.add_typer(billing.invoice_app, name="invoice", help="Read invoices.")
-    app.add_typer(outbox_cmd.app, name="outbox", help="Look at and deliver the outbox of outgoing e-mail.")
     app.command("batch", help="Run many partnerctl command lines in one process.")(batch.batch)
-    from partnerctl.commands import reminder
-
-    app.add_typer(
-        reminder.app, name="reminder", help="Digests of outstanding client tasks and nudges to bookkeepers."
-    )
 
 
 _register()
