@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import json
@@ -1007,7 +1008,7 @@ def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
     out = {}
     for k, v in data.items():
         t = type(v)
-        if t in _PLAIN or t is list and all(type(i) is str for i in v):
+        if t in _PLAIN or t is list and _STR.issuperset(map(type, v)):
             out[k] = v
         elif issubclass(t, Enum):
             out[k] = v.value  # what to_jsonable makes of it (status, payer)
@@ -1017,6 +1018,7 @@ def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
 
 
 _PLAIN = frozenset({str, int, bool, float, type(None)})
+_STR = frozenset({str})
 
 
 class _Values:
@@ -1100,7 +1102,8 @@ def _import_clients(
         on_error(error)
 
     # Batch N is written (its own transaction) on a writer thread while batch N+1 is read and
-    # prepared here: the database driver releases the GIL while the store works, so the two overlap.
+    # prepared (in a worker process where it can fork, see _PreparedBatches, else here: the
+    # database driver releases the GIL while the store works, so the two still overlap somewhat).
     # One batch at most is in flight, and its outcome (rejections, counts, progress) is reported
     # before the next batch's, so the output is in file order as without the thread.
     pending: tuple[Any, int] | None = None
@@ -1121,19 +1124,17 @@ def _import_clients(
         if on_progress is not None:
             on_progress(size)
 
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="partnerctl-import") as pool:
+    prepared_batches = _PreparedBatches(source.records, preparer, lookups, options.batch_size)
+    with prepared_batches, ThreadPoolExecutor(max_workers=1, thread_name_prefix="partnerctl-import") as pool:
         try:
-            for batch in _batches(source.records, options.batch_size):
+            for size, results in prepared_batches:
                 rows: list[_Row] = []
                 errors: list[RowError] = []
-                for record in batch:
-                    if record.error is not None:
-                        errors.append(record.error)
-                        continue
-                    result = preparer.prepare(record)
+                for result in results:
                     if isinstance(result, RowError):
                         errors.append(result)
                         continue
+                    record = result.record
                     seen = first_line.setdefault(result.key, record.line)
                     if seen != record.line:
                         what = "reference" if options.key == "ref" else "name"
@@ -1151,18 +1152,191 @@ def _import_clients(
                         continue
                     rows.append(result)
                 settle()
-                summary.rows += len(batch)
+                summary.rows += size
                 for error in errors:
                     reject(error)
                 if rows:
-                    pending = (pool.submit(_write_batch, session_scope, writer, rows, options), len(batch))
+                    pending = (pool.submit(_write_batch, session_scope, writer, rows, options), size)
                 elif on_progress is not None:
-                    on_progress(len(batch))
+                    on_progress(size)
             settle()
         finally:
             if pending is not None:
                 pending[0].cancel()
     return summary
+
+
+class _PreparedBatches:
+    """(rows read, [_Row | RowError in file order]) per batch of the source.
+
+    Where processes can be forked, reading and preparing run in a worker process that ships each
+    prepared batch back as compact plain data (catalogue objects as ids), so this process only
+    writes: preparing is pure Python and would otherwise hold the GIL the writer thread needs.
+    The pipe holds at most about one batch, so the worker is at most a batch or two ahead and
+    memory stays flat. The worker ignores Ctrl-C; leaving the `with` block always ends it.
+    """
+
+    def __init__(self, records: Iterator[Record], preparer: _Preparer, lookups, size: int) -> None:
+        self.records = records
+        self.preparer = preparer
+        self.lookups = lookups
+        self.size = size
+        self.pid: int | None = None
+        self.conn = None
+
+    def __enter__(self) -> _PreparedBatches:
+        import os
+        from multiprocessing.connection import Pipe
+
+        if not hasattr(os, "fork"):
+            return self
+        # os.fork, not multiprocessing.Process: that closes stdin in the child, which `-` reads.
+        receive, send = Pipe(duplex=False)
+        pid = os.fork()
+        if pid == 0:  # the worker
+            code = 1
+            try:
+                receive.close()
+                _prepare_worker(send, self.records, self.preparer, self.size)
+                code = 0
+            finally:
+                os._exit(code)
+        send.close()
+        self.pid = pid
+        self.conn = receive
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        import os
+        import signal
+
+        pid, self.pid = self.pid, None
+        if pid is None:
+            return
+        self.conn.close()  # a worker still sending gets a broken pipe and ends
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+        os.waitpid(pid, 0)
+
+    def __iter__(self) -> Iterator[tuple[int, list[Any]]]:
+        if self.pid is None:
+            prepare = self.preparer.prepare
+            for batch in _batches(self.records, self.size):
+                yield (
+                    len(batch),
+                    [r.error if r.error is not None else prepare(r) for r in batch],
+                )
+            return
+        import pickle
+
+        unpack = _Unpacker(self.lookups)
+        while True:
+            try:
+                message = pickle.loads(self.conn.recv_bytes())
+            except EOFError:
+                raise RuntimeError("the import's preparing process ended unexpectedly") from None
+            kind, payload = message
+            if kind == "done":
+                return
+            if kind == "error":
+                raise payload
+            size, packed = payload
+            yield size, [p if isinstance(p, RowError) else unpack(p) for p in packed]
+
+
+def _prepare_worker(send, records: Iterator[Record], preparer: _Preparer, size: int) -> None:
+    """In the worker process: read, prepare, and send each batch (see _PreparedBatches)."""
+    import pickle
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and ends this process
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    dumps = pickle.dumps
+    try:
+        prepare = preparer.prepare
+        for batch in _batches(records, size):
+            packed = []
+            for record in batch:
+                if record.error is not None:
+                    packed.append(record.error)
+                    continue
+                result = prepare(record)
+                packed.append(result if isinstance(result, RowError) else _pack(result))
+            send.send_bytes(dumps(("batch", (len(batch), packed)), pickle.HIGHEST_PROTOCOL))
+        send.send_bytes(dumps(("done", None)))
+    except (BrokenPipeError, OSError):
+        return  # the parent is gone or stopped reading
+    except BaseException as exc:  # noqa: BLE001 - shipped to the parent, which raises it
+        try:
+            message = dumps(("error", exc))
+        except Exception:  # noqa: BLE001
+            message = dumps(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
+        with contextlib.suppress(OSError):
+            send.send_bytes(message)
+
+
+def _pack(row: _Row) -> tuple:
+    """A prepared row as plain data: catalogue objects (users, integrations, product, template) by id."""
+    p = row.prepared
+    product = p.product
+    return (
+        row.record.line,
+        row.record.cells,
+        row.record.raw,
+        p.values,
+        p.groups,
+        [u.id for u in p.users],
+        [i.id for i in p.integrations],
+        None if product is None else (product.product.id, product.payer, product.seats),
+        None if p.template is None else p.template.id,
+        p.applied,
+        p.ref_derived,
+        p.welcome,
+        row.status,
+        row.states,
+        row.key,
+    )
+
+
+class _Unpacker:
+    """Turns `_pack`'s plain data back into a _Row over this process's catalogue objects."""
+
+    def __init__(self, lookups) -> None:
+        from partnerctl.services import clients
+
+        self.prepared_client = clients.PreparedClient
+        self.prepared_product = clients.PreparedProduct
+        self.users = {u.id: u for u in lookups.users_by_email.values()}
+        self.integrations = {i.id: i for i in lookups.integrations_by_key.values()}
+        self.products = {p.id: p for p in lookups.products_by_key.values()}
+        self.templates = {t.id: t for t in lookups.templates_by_key.values()}
+        if lookups.default_template is not None:
+            self.templates.setdefault(lookups.default_template.id, lookups.default_template)
+        self._products: dict[tuple, Any] = {}
+
+    def __call__(self, packed: tuple) -> _Row:
+        (line, cells, raw, values, groups, user_ids, integration_ids, product, template_id,
+         applied, ref_derived, welcome, status, states, key) = packed  # fmt: skip
+        if product is not None:
+            found = self._products.get(product)
+            if found is None:
+                found = self._products[product] = self.prepared_product(
+                    self.products[product[0]], product[1], product[2]
+                )
+            product = found
+        users, integrations = self.users, self.integrations
+        prepared = self.prepared_client(
+            values=values,
+            groups=groups,
+            users=[users[u] for u in user_ids],
+            integrations=[integrations[i] for i in integration_ids],
+            product=product,
+            template=None if template_id is None else self.templates[template_id],
+            applied=applied,
+            ref_derived=ref_derived,
+            welcome=welcome,
+        )
+        return _Row(Record(line, cells, raw), prepared, status, states, key)
 
 
 def _write_batch(
