@@ -95,6 +95,21 @@ def test_example_file_imports_and_a_second_run_changes_nothing(initialized, cli)
     assert counts(initialized) == before
 
 
+def test_in_process_path_writes_the_same_as_the_worker_process(initialized, cli, monkeypatch):
+    # The default prepares rows in a forked worker; PARTNERCTL_IMPORT_WORKER=0 (and platforms
+    # without fork) prepare them in-process. Both must onboard exactly the same clients.
+    source = str(EXAMPLES / "clients-with-errors.csv")
+    cli.fails(9, "client", "import", source, "--batch-size", "3")
+    with_worker = cli.ok("client", "export", "-f", "json").json()
+    assert len(with_worker) == 2
+    for client in with_worker:
+        cli.ok("client", "remove", client["ref"], "--yes")
+    monkeypatch.setenv("PARTNERCTL_IMPORT_WORKER", "0")
+    in_process = cli.fails(9, "client", "import", source, "--batch-size", "3")
+    assert "line 3, column contact_email" in in_process.stderr
+    assert cli.ok("client", "export", "-f", "json").json() == with_worker
+
+
 def test_import_onboards_like_client_add(initialized, cli, tmp_path):
     set_up_catalogue(cli)
     set_template(initialized, {**FULL_TEMPLATE, "groups": ["Standard"], "language": "nl"})

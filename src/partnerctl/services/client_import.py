@@ -1188,7 +1188,8 @@ class _PreparedBatches:
         import os
         from multiprocessing.connection import Pipe
 
-        if not hasattr(os, "fork"):
+        # PARTNERCTL_IMPORT_WORKER=0 keeps everything in this process (where forking is unwelcome).
+        if not hasattr(os, "fork") or os.environ.get("PARTNERCTL_IMPORT_WORKER") == "0":
             return self
         # os.fork, not multiprocessing.Process: that closes stdin in the child, which `-` reads.
         receive, send = Pipe(duplex=False)
