@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from partnerctl.commands import _client_filters as F
 from partnerctl.commands._common import get_ctx, sub_app
 from partnerctl.context import AppContext
 from partnerctl.output import Column
@@ -151,33 +152,20 @@ def _tab_bar(page):
 @app.command("list")
 def list_(
     ctx: typer.Context,
-    tab: Annotated[
-        str | None,
-        typer.Option(
-            "--tab", help="invites, onboarding, mine or all (default: all for admins, mine for bookkeepers)."
-        ),
-    ] = None,
-    search: Annotated[
-        str | None, typer.Option("--search", "-s", help="Case-insensitive text in the name or reference.")
-    ] = None,
-    missing_receipts: Annotated[
-        bool, typer.Option("--missing-receipts", help="Only clients with missing receipts.")
-    ] = False,
-    status: Annotated[str | None, typer.Option("--status", help="Only this status.")] = None,
-    group: Annotated[str | None, typer.Option("--group", help="Only clients in this group.")] = None,
-    assigned: Annotated[
-        str | None, typer.Option("--assigned", help="Only clients assigned to this user (e-mail).")
-    ] = None,
-    template: Annotated[
-        str | None, typer.Option("--template", help="Only clients created from this template.")
-    ] = None,
-    currency: Annotated[str | None, typer.Option("--currency", help="Only this currency.")] = None,
-    language: Annotated[str | None, typer.Option("--language", help="Only this language.")] = None,
-    sort: Annotated[str, typer.Option("--sort", help="name, created or missing-receipts.")] = "name",
-    desc: Annotated[bool, typer.Option("--desc", help="Sort descending.")] = False,
+    tab: F.Tab = None,
+    search: F.Search = None,
+    missing_receipts: F.MissingReceipts = False,
+    status: F.Status = None,
+    group: F.Group = None,
+    assigned: F.Assigned = None,
+    template: F.Template = None,
+    currency: F.Currency = None,
+    language: F.Language = None,
+    sort: F.Sort = "name",
+    desc: F.Desc = False,
     limit: Annotated[int, typer.Option("--limit", help="At most this many rows (0: no limit).")] = 100,
-    offset: Annotated[int, typer.Option("--offset", help="Skip this many rows.")] = 0,
-    archived: Annotated[bool, typer.Option("--archived", help="Include archived clients.")] = False,
+    offset: F.Offset = 0,
+    archived: F.Archived = False,
 ) -> None:
     """List clients as the portal's tabs show them, with search, filters and sorting."""
     from partnerctl.services import clients

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from partnerctl.commands import _client_filters as F
 from partnerctl.commands._common import get_ctx
 from partnerctl.errors import InvalidInput, PartialFailure
 
@@ -260,26 +261,20 @@ def export(
         ),
     ] = None,
     file: Annotated[str | None, typer.Option("--file", help="Write to this file instead of stdout.")] = None,
-    tab: Annotated[str | None, typer.Option("--tab", help="invites, onboarding, mine or all.")] = None,
-    search: Annotated[str | None, typer.Option("--search", help="Text in the name or reference.")] = None,
-    missing_receipts: Annotated[
-        bool, typer.Option("--missing-receipts", help="Only clients with missing receipts.")
-    ] = False,
-    status: Annotated[str | None, typer.Option("--status", help="Only this status.")] = None,
-    group: Annotated[str | None, typer.Option("--group", help="Only clients in this group.")] = None,
-    assigned: Annotated[
-        str | None, typer.Option("--assigned", help="Only clients assigned to this user.")
-    ] = None,
-    template: Annotated[
-        str | None, typer.Option("--template", help="Only clients created from this template.")
-    ] = None,
-    currency: Annotated[str | None, typer.Option("--currency", help="Only this currency.")] = None,
-    language: Annotated[str | None, typer.Option("--language", help="Only this language.")] = None,
-    archived: Annotated[bool, typer.Option("--archived", help="Include archived clients.")] = False,
-    sort: Annotated[str, typer.Option("--sort", help="name, created or missing-receipts.")] = "name",
-    desc: Annotated[bool, typer.Option("--desc", help="Sort descending.")] = False,
+    tab: F.Tab = None,
+    search: F.Search = None,
+    missing_receipts: F.MissingReceipts = False,
+    status: F.Status = None,
+    group: F.Group = None,
+    assigned: F.Assigned = None,
+    template: F.Template = None,
+    currency: F.Currency = None,
+    language: F.Language = None,
+    archived: F.Archived = False,
+    sort: F.Sort = "name",
+    desc: F.Desc = False,
     limit: Annotated[int | None, typer.Option("--limit", help="At most this many clients.")] = None,
-    offset: Annotated[int, typer.Option("--offset", help="Skip this many clients.")] = 0,
+    offset: F.Offset = 0,
 ) -> None:
     """Export clients in the format `client import` reads (CSV cells safe to open in a spreadsheet).
 
