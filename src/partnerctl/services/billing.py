@@ -12,10 +12,9 @@ from sqlmodel import Session, col, func, select
 
 from partnerctl.errors import Conflict, InvalidInput, NotFound
 from partnerctl.services import audit
+from partnerctl.services.clients import get_client_for, visible_clients_filter
 from partnerctl.services.subscriptions import (
-    _client_visibility,
     add_period,
-    get_client,
     monthly_value,
     round_money,
 )
@@ -270,9 +269,9 @@ def list_invoices(
 ) -> list[InvoiceRow]:
     """Invoices by issue date (since inclusive, until exclusive); bookkeepers see their clients' only."""
     query = select(Invoice, Client).join(Client, col(Client.id) == Invoice.client_id)
-    query = query.where(_client_visibility(actor))
+    query = query.where(visible_clients_filter(actor))
     if client_ref:
-        query = query.where(Invoice.client_id == get_client(session, actor, client_ref).id)
+        query = query.where(Invoice.client_id == get_client_for(session, actor, client_ref).id)
     if since:
         query = query.where(Invoice.issue_date >= since)
     if until:
@@ -284,7 +283,7 @@ def list_invoices(
 def get_invoice(session: Session, actor: User, number: str) -> InvoiceDetail:
     query = select(Invoice, Client).join(Client, col(Client.id) == Invoice.client_id)
     query = query.where(Invoice.number == (number or "").strip().upper())
-    query = query.where(_client_visibility(actor))
+    query = query.where(visible_clients_filter(actor))
     found = session.exec(query).first()
     if found is None:
         raise NotFound(f"no invoice {number!r}", hint="list them with `partnerctl invoice list`")
@@ -365,7 +364,7 @@ def seats_and_value_by_group(session: Session, actor: User | None = None) -> lis
         .where(Subscription.status == SubscriptionStatus.active)
     )
     if actor is not None:
-        query = query.where(_client_visibility(actor))
+        query = query.where(visible_clients_filter(actor))
     acc: dict[tuple[str, str], GroupValue] = {}
     for sub, client, product, group in session.exec(query):
         value, currency = monthly_value(sub.seats, product, client.currency, rates)

@@ -11,6 +11,8 @@ from sqlmodel import Session, col, select
 
 from partnerctl.errors import Conflict, InvalidInput, NotFound
 from partnerctl.services import audit
+from partnerctl.services.catalog import get_product
+from partnerctl.services.clients import get_client_for, visible_clients_filter
 from partnerctl.services.users import require_admin
 from partnerctl.services.validation import currency_exponent, normalize_email, require_text
 from partnerctl.store.models import Client, Product, Subscription, User
@@ -59,29 +61,6 @@ def add_period(current: date, period: Period | str, anchor_day: int | None = Non
 def _anchor_for(day: date) -> int:
     # A payment on the last day of a month means "month-end", even in a 30-day month.
     return 31 if day.day == calendar.monthrange(day.year, day.month)[1] else day.day
-
-
-# -- client lookup with bookkeeper isolation ----------------------------------------------------
-
-
-def _client_visibility(actor: User):
-    """A WHERE clause on Client: everything for admins, the assigned clients for a bookkeeper."""
-    from partnerctl.services.clients import visible_clients_filter
-
-    return visible_clients_filter(actor)
-
-
-def get_client(session: Session, actor: User, ref: str) -> Client:
-    """The client by reference; a bookkeeper gets NotFound for clients not assigned to them."""
-    from partnerctl.services.clients import get_client_for
-
-    return get_client_for(session, actor, ref)
-
-
-def get_product(session: Session, key: str) -> Product:
-    from partnerctl.services.catalog import get_product as catalog_get_product
-
-    return catalog_get_product(session, key)
 
 
 # -- snapshots and views ------------------------------------------------------------------------
@@ -286,7 +265,7 @@ def create_subscription(
 ) -> Subscription:
     """`subscription add`: resolve client and product, then add (admins only)."""
     require_admin(actor, "subscription add")
-    client = get_client(session, actor, client_ref)
+    client = get_client_for(session, actor, client_ref)
     product = get_product(session, product_key)
     return add_subscription(
         session, actor, client=client, product=product, seats=seats, payer=payer, start=start,
@@ -301,7 +280,7 @@ def create_subscription(
 def get_subscription(session: Session, actor: User, sub_id: int) -> Subscription:
     query = select(Subscription).join(Client, col(Client.id) == Subscription.client_id)
     query = query.where(Subscription.id == sub_id)
-    query = query.where(_client_visibility(actor))
+    query = query.where(visible_clients_filter(actor))
     sub = session.exec(query).first()
     if sub is None:
         raise NotFound(f"no subscription {sub_id}", hint="list them with `partnerctl subscription list`")
@@ -341,9 +320,9 @@ def list_subscriptions(
         .join(Client, col(Client.id) == Subscription.client_id)
         .join(Product, col(Product.id) == Subscription.product_id)
     )
-    query = query.where(_client_visibility(actor))
+    query = query.where(visible_clients_filter(actor))
     if client_ref:
-        query = query.where(Client.id == get_client(session, actor, client_ref).id)
+        query = query.where(Client.id == get_client_for(session, actor, client_ref).id)
     if status:
         query = query.where(Subscription.status == parse_status(status))
     if product_key:
