@@ -43,6 +43,12 @@ def _totals_line(totals: dict) -> str:
     return ", ".join(f"{amount} {currency}" for currency, amount in sorted(totals.items())) or "nothing"
 
 
+# Invoice filters shared by `billing report` and `invoice list`.
+ClientFilter = Annotated[str | None, typer.Option("--client", help="Only this client (reference).")]
+SinceFilter = Annotated[str | None, typer.Option("--since", help="Issued on or after this date.")]
+UntilFilter = Annotated[str | None, typer.Option("--until", help="Issued before this date.")]
+
+
 @billing_app.command("run")
 def run(
     ctx: typer.Context,
@@ -85,9 +91,9 @@ def run(
 @billing_app.command("report")
 def report(
     ctx: typer.Context,
-    client: Annotated[str | None, typer.Option("--client", help="Only this client (reference).")] = None,
-    since: Annotated[str | None, typer.Option("--since", help="Issued on or after this date.")] = None,
-    until: Annotated[str | None, typer.Option("--until", help="Issued before this date.")] = None,
+    client: ClientFilter = None,
+    since: SinceFilter = None,
+    until: UntilFilter = None,
 ) -> None:
     """Invoice totals per currency and payer; they add up exactly to the invoices listed."""
     from partnerctl.services import billing
@@ -150,9 +156,9 @@ def invoice_row(inv) -> dict:
 @invoice_app.command("list")
 def invoice_list(
     ctx: typer.Context,
-    client: Annotated[str | None, typer.Option("--client", help="Only this client (reference).")] = None,
-    since: Annotated[str | None, typer.Option("--since", help="Issued on or after this date.")] = None,
-    until: Annotated[str | None, typer.Option("--until", help="Issued before this date.")] = None,
+    client: ClientFilter = None,
+    since: SinceFilter = None,
+    until: UntilFilter = None,
 ) -> None:
     """List invoices by issue date."""
     from partnerctl.services import billing
