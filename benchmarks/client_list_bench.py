@@ -26,7 +26,7 @@ from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, func, select
 
-from partnerctl.services.clients import ClientFilters, _order, client_query, list_clients, tab_counts
+from partnerctl.services.clients import ClientFilters, client_query, list_clients, order_clients, tab_counts
 from partnerctl.store.engine import make_engine, normalize_url
 from partnerctl.store.models import Client, ClientAssignment, ClientGroup, ConfigTemplate, User
 from partnerctl.store.models.core import Role
@@ -101,7 +101,7 @@ def fill(engine, n: int) -> None:
 def check(s: Session, actor: User, filters: ClientFilters, page) -> None:
     """The fast paths (total from the tab bar, from a short page, from a window count) agree with
     a plain count and a plain query of the same list."""
-    query = _order(client_query(s, actor, filters), filters)
+    query = order_clients(client_query(s, actor, filters), filters)
     expected_total = s.exec(select(func.count()).select_from(query.subquery())).one()
     assert page.total == expected_total, (filters, page.total, expected_total)
     expected = list(s.exec(query.with_only_columns(Client.id).offset(filters.offset).limit(filters.limit)))

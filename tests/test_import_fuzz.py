@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from partnerctl.context import AppContext
 from partnerctl.errors import InvalidInput
-from partnerctl.services import client_import as ci
-from partnerctl.services.client_export import EXPORT_COLUMNS, write_csv
+from partnerctl.services.clients import bulk as ci
+from partnerctl.services.clients.bulk import EXPORT_COLUMNS, write_csv
 
 HEADERS = [
     "ref",

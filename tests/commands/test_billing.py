@@ -112,7 +112,7 @@ def test_billing_needs_an_admin(initialized, cli):
 
 def _seed_due_subscriptions(store_url: str, n: int) -> None:
     """n clients each with a subscription six months behind, inserted directly (fast)."""
-    from partnerctl.services import subscriptions as subs
+    from partnerctl.services import billing as subs
     from partnerctl.services.catalog import create_product
     from partnerctl.store.engine import make_engine, normalize_url, session_scope
     from partnerctl.store.models import Client, User

@@ -51,7 +51,7 @@ def test_message_bytes_equal_the_stdlib_generator(to, sender, subject, body, htm
 
 
 def test_delivery_table_matches_the_model():
-    from partnerctl.services import delivery
+    from partnerctl.services.outbox import delivery
     from partnerctl.store.models import OutboxMessage
     from partnerctl.store.models.outbox import OutboxStatus
 

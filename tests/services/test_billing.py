@@ -10,8 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from partnerctl.errors import Conflict, Forbidden, InvalidInput, NotFound
-from partnerctl.services import billing
-from partnerctl.services import subscriptions as subs
+from partnerctl.services import billing, clients, money
+from partnerctl.services import billing as subs
 from partnerctl.store.models import Invoice, InvoiceLine, Subscription
 from tests.services.test_subscriptions import (
     admin,
@@ -133,8 +133,8 @@ def test_currency_conversion_needs_an_explicit_rate(engine):
             (s_jp.id, Decimal("1139"), "JPY")
         ]
         # Half-even on yen: 3 x 2.35 x 150 = 1057.5 -> 1058 and 1058.5 -> 1058.
-        assert subs.round_money(Decimal(3) * Decimal("2.35") * Decimal("150"), "JPY") == Decimal("1058")
-        assert subs.round_money(Decimal("1058.5"), "JPY") == Decimal("1058")
+        assert money.round_money(Decimal(3) * Decimal("2.35") * Decimal("150"), "JPY") == Decimal("1058")
+        assert money.round_money(Decimal("1058.5"), "JPY") == Decimal("1058")
         line = s.exec(select(InvoiceLine).where(InvoiceLine.amount == Decimal("1139"))).one()
         assert (line.price_currency, line.rate) == ("EUR", Decimal("161.5"))
 
@@ -243,21 +243,19 @@ def test_currency_lock_and_group_values(engine):
             billing.assert_currency_change_allowed(s, c1, "USD")
         billing.assert_currency_change_allowed(s, c1, "EUR")  # not a change
         billing.assert_currency_change_allowed(s, c2, "EUR")
-        values = {
-            (g.group, g.currency): (g.seats, g.monthly_value) for g in billing.seats_and_value_by_group(s, a)
-        }
+
+        def by_group(actor):
+            return {
+                r["group"]: (r["seats"], r["monthly_value"]) for r in clients.client_report(s, actor, "group")
+            }
+
         # B2 has no EUR->USD rate: its value stays in EUR rather than being guessed.
-        assert values == {
-            ("north", "EUR"): (4, Decimal("10.00")),
-            ("retail", "EUR"): (6, Decimal("15.00")),
-        }
+        assert by_group(a) == {"north": (4, "EUR 10.00"), "retail": (6, "EUR 15.00"), "(none)": (0, "")}
+        # With a rate, B2's value is in its own currency, as `subscription list` shows it.
         billing.set_rate(s, a, "EUR", "USD", "1.1")
-        values = {
-            (g.group, g.currency): (g.seats, g.monthly_value) for g in billing.seats_and_value_by_group(s, a)
-        }
-        assert values[("retail", "USD")] == (2, Decimal("5.50"))
+        assert by_group(a)["retail"] == (6, "EUR 10.00; USD 5.50")
         bk = make_bookkeeper(s, "bob@acme.example", c2)
-        assert [(g.group, g.seats) for g in billing.seats_and_value_by_group(s, bk)] == [("retail", 2)]
+        assert by_group(bk) == {"retail": (2, "USD 5.50")}
 
 
 def test_bookkeeper_sees_invoices_of_assigned_clients_only(engine):

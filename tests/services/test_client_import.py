@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, text
 
 from partnerctl.context import AppContext
 from partnerctl.errors import InvalidInput
-from partnerctl.services import client_import as ci
+from partnerctl.services.clients import bulk as ci
 
 
 def records(data: bytes, fmt: str = "csv", **kw) -> list[ci.Record]:

@@ -8,7 +8,9 @@ import pytest
 
 from partnerctl.errors import InvalidInput, NotFound
 from partnerctl.services import clients
-from partnerctl.services.clients import ClientCreate, ClientFilters, Lookups, TemplateInfo
+from partnerctl.services.access import get_client_for
+from partnerctl.services.clients import ClientCreate, ClientFilters
+from partnerctl.services.templates import Lookups, TemplateInfo
 from partnerctl.store.models import Integration, Product, User
 from partnerctl.store.models.core import Role
 
@@ -99,10 +101,10 @@ def test_visibility_and_search_on_the_store(initialized, cli):
         page = clients.list_clients(s, bob, ClientFilters(search="under"))
         assert [c.ref for c in page.rows] == ["U-1"] and page.total == 1
         assert page.tab_counts == {clients.Tab.onboarding: 1, clients.Tab.mine: 1}
-        assert clients.get_client_for(s, bob, "u-1").ref == "U-1"
+        assert get_client_for(s, bob, "u-1").ref == "U-1"
         with pytest.raises(NotFound):
-            clients.get_client_for(s, bob, "U-2")
-        assert clients.get_client_for(s, admin, "U-2").ref == "U-2"
+            get_client_for(s, bob, "U-2")
+        assert get_client_for(s, admin, "U-2").ref == "U-2"
 
 
 def test_one_default_template_is_enforced_by_the_database(initialized):

@@ -9,7 +9,8 @@ import pytest
 from sqlmodel import select
 
 from partnerctl.errors import Conflict, Forbidden, InvalidInput, NotFound
-from partnerctl.services import subscriptions as subs
+from partnerctl.services import billing as subs
+from partnerctl.services import money
 from partnerctl.store.models import Client, ClientAssignment, OutboxMessage, User
 from partnerctl.store.models.core import Period
 
@@ -86,25 +87,25 @@ def make_bookkeeper(s, email: str, *clients: Client) -> User:
 def test_month_end_stays_month_end():
     d, seen = date(2026, 1, 31), []
     for _ in range(4):
-        d = subs.add_period(d, Period.monthly, 31)
+        d = money.add_period(d, Period.monthly, 31)
         seen.append(d)
     assert seen == [date(2026, 2, 28), date(2026, 3, 31), date(2026, 4, 30), date(2026, 5, 31)]
-    assert subs.add_period(date(2028, 1, 31), "monthly", 31) == date(2028, 2, 29)
+    assert money.add_period(date(2028, 1, 31), "monthly", 31) == date(2028, 2, 29)
     # Anchor 30: February clamps, March returns to the 30th.
-    assert subs.add_period(date(2026, 2, 28), "monthly", 30) == date(2026, 3, 30)
+    assert money.add_period(date(2026, 2, 28), "monthly", 30) == date(2026, 3, 30)
     # Yearly from a leap day: Feb 28 in common years, back to Feb 29 in the next leap year.
-    assert subs.add_period(date(2024, 2, 29), "yearly", 29) == date(2025, 2, 28)
-    assert subs.add_period(date(2027, 2, 28), "yearly", 29) == date(2028, 2, 29)
-    assert subs.add_period(date(2026, 12, 15), "monthly", 15, count=3) == date(2027, 3, 15)
+    assert money.add_period(date(2024, 2, 29), "yearly", 29) == date(2025, 2, 28)
+    assert money.add_period(date(2027, 2, 28), "yearly", 29) == date(2028, 2, 29)
+    assert money.add_period(date(2026, 12, 15), "monthly", 15, count=3) == date(2027, 3, 15)
 
 
 def test_rounding_is_half_even_in_minor_units():
-    assert subs.round_money(Decimal("0.125"), "EUR") == Decimal("0.12")
-    assert subs.round_money(Decimal("0.135"), "EUR") == Decimal("0.14")
-    assert subs.round_money(Decimal("2.5"), "JPY") == Decimal("2")
-    assert subs.round_money(Decimal("3.5"), "JPY") == Decimal("4")
-    assert subs.round_money(Decimal("1.0005"), "KWD") == Decimal("1.000")
-    assert str(subs.round_money(Decimal("7"), "EUR")) == "7.00"
+    assert money.round_money(Decimal("0.125"), "EUR") == Decimal("0.12")
+    assert money.round_money(Decimal("0.135"), "EUR") == Decimal("0.14")
+    assert money.round_money(Decimal("2.5"), "JPY") == Decimal("2")
+    assert money.round_money(Decimal("3.5"), "JPY") == Decimal("4")
+    assert money.round_money(Decimal("1.0005"), "KWD") == Decimal("1.000")
+    assert str(money.round_money(Decimal("7"), "EUR")) == "7.00"
 
 
 # -- add ---------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from partnerctl.errors import InvalidInput
 from partnerctl.services import tenants as svc
+from partnerctl.services.tenants import passwords
 from partnerctl.store.models import User
 from partnerctl.store.models.tenants import Tenant, TenantAdmin
 
@@ -137,10 +138,12 @@ def test_password_rules_use_the_tenant_and_person(engine):
         fp = a.pw_fingerprint
     with scope(engine) as s:
         # Equal passwords give equal fingerprints in one store (that is how reuse is found)...
-        assert svc._fingerprint(s, "KonditoreiSonnenschein") == fp
-        assert svc._fingerprint(s, "KonditoreiSonnenschein!") != fp
+        assert passwords.password_fingerprint(s, "KonditoreiSonnenschein") == fp
+        assert passwords.password_fingerprint(s, "KonditoreiSonnenschein!") != fp
         # ...while the login hash is salted: two hashes of one password differ.
-        assert svc._hash_password("KonditoreiSonnenschein") != svc._hash_password("KonditoreiSonnenschein")
+        assert passwords.hash_password("KonditoreiSonnenschein") != passwords.hash_password(
+            "KonditoreiSonnenschein"
+        )
     for _ in range(20):
         generated = svc.generate_password()
         svc.check_password_strength(generated)

@@ -31,7 +31,7 @@ def list_(
 ) -> None:
     """List audit events, newest first (admins only)."""
     from partnerctl.services import audit
-    from partnerctl.services.users import require_admin
+    from partnerctl.services.access import require_admin
 
     if limit < 1:
         raise InvalidInput("--limit must be at least 1")

@@ -369,7 +369,7 @@ def use(
 ) -> None:
     """Make a client the profile's current client (the portal's "go to client")."""
     from partnerctl.errors import InvalidInput
-    from partnerctl.services import clients
+    from partnerctl.services import access
 
     app_ctx = get_ctx(ctx)
     settings = app_ctx.settings
@@ -386,7 +386,7 @@ def use(
         app_ctx.out.value(current)
         return
     with app_ctx.session(readonly=True) as s:
-        client = clients.get_client_for(s, app_ctx.actor(s), ref)
+        client = access.get_client_for(s, app_ctx.actor(s), ref)
         ref_out, name = client.ref, client.name
     profile.set("client", ref_out)
     app_ctx.save_settings()

@@ -18,7 +18,7 @@ MAX_SHOWN_ERRORS = 200
 
 class _LineWriter:
     def __init__(self, file) -> None:
-        from partnerctl.services.client_import import csv_line
+        from partnerctl.services.clients.bulk import csv_line
 
         self.file = file
         self.line = csv_line
@@ -31,11 +31,11 @@ class _ErrorReport:
     """Rejected rows: one line each on stderr, and every one in the --errors CSV (re-importable)."""
 
     def __init__(self, path: str | None, headers: list[str], fmt: str) -> None:
-        from partnerctl.services.client_import import escape_formula
+        from partnerctl.services.clients.bulk import escape_formula
 
         self.shown = 0
         self.count = 0
-        from partnerctl.services.client_import import IGNORED_COLUMNS, normalize_header
+        from partnerctl.services.clients.bulk import IGNORED_COLUMNS, normalize_header
 
         # A re-imported errors file carries old line/error columns: they are replaced, not repeated.
         self.drop = {i for i, h in enumerate(headers) if normalize_header(h) in IGNORED_COLUMNS}
@@ -144,7 +144,7 @@ def import_(
 
     Example: partnerctl client import clients.csv --errors rejected.csv
     """
-    from partnerctl.services import client_import as ci
+    from partnerctl.services.clients import bulk as ci
 
     app_ctx = get_ctx(ctx)
     fmt = (fmt or (ci.guess_format(file) if file != "-" else "csv")).lower()
@@ -280,8 +280,8 @@ def export(
 
     Example: partnerctl client export --group Retail > retail.csv
     """
-    from partnerctl.services import client_export
     from partnerctl.services.clients import ClientFilters
+    from partnerctl.services.clients import bulk as client_export
 
     app_ctx = get_ctx(ctx)
     fmt = (

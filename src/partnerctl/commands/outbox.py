@@ -14,7 +14,7 @@ from partnerctl.output import Column
 
 if TYPE_CHECKING:
     from partnerctl.mail.transport import MailSettings
-    from partnerctl.services.delivery import DeliveryOptions, DeliveryReport
+    from partnerctl.services.outbox import DeliveryOptions, DeliveryReport
 
 app = sub_app("Look at and deliver the outbox of outgoing e-mail.")
 
@@ -96,7 +96,7 @@ def mail_settings(app_ctx: AppContext, *, with_password: bool = True) -> MailSet
 
 
 def _delivery_options(lease: float | None, batch: int | None) -> DeliveryOptions:
-    from partnerctl.services.delivery import DEFAULT_CHUNK, DEFAULT_LEASE_SECONDS, DeliveryOptions
+    from partnerctl.services.outbox import DEFAULT_CHUNK, DEFAULT_LEASE_SECONDS, DeliveryOptions
 
     if lease is None:
         raw = os.environ.get(LEASE_ENV)
@@ -124,7 +124,7 @@ def send_now(
     Returns a report with `.sent`, `.failed`, `.deferred` (temporary failures, still pending),
     `.left` (pending after the run) and, for a dry run, `.due`.
     """
-    from partnerctl.services.delivery import deliver
+    from partnerctl.services.outbox import deliver
 
     if limit is not None and limit < 0:
         raise InvalidInput("--limit must not be negative")
@@ -205,7 +205,7 @@ def list_(
 ) -> None:
     """List outbox messages, newest first (admins only)."""
     from partnerctl.services import outbox
-    from partnerctl.services.users import require_admin
+    from partnerctl.services.access import require_admin
 
     app_ctx = get_ctx(ctx)
     if limit < 1:
@@ -228,7 +228,7 @@ def show(
     """Show one message: its status, headers and body (admins only)."""
     from partnerctl.mail.message import build_email
     from partnerctl.services import outbox
-    from partnerctl.services.users import require_admin
+    from partnerctl.services.access import require_admin
 
     app_ctx = get_ctx(ctx)
     settings = mail_settings(app_ctx, with_password=False)

@@ -71,18 +71,18 @@ def add(
 
     Example: partnerctl subscription add ACME-001 --product signatures-m365 --seats 25 --payer client
     """
-    from partnerctl.services import subscriptions
+    from partnerctl.services import billing
 
     app_ctx = get_ctx(ctx)
     start_date = parse_date(start, "--start")
     next_date = parse_date(next_payment, "--next-payment")
     with app_ctx.session() as s:
-        sub = subscriptions.create_subscription(
+        sub = billing.create_subscription(
             s, app_ctx.actor(s), client_ref=client, product_key=product, seats=seats, payer=payer,
             start=start_date, next_payment=next_date, allow_client_edit=allow_client_edit,
             contact_name=contact_name, contact_email=contact_email,
         )  # fmt: skip
-        row = subscription_row(subscriptions.show_subscription(s, app_ctx.actor(s), sub.id))
+        row = subscription_row(billing.show_subscription(s, app_ctx.actor(s), sub.id))
         invited = sub.editor_email if sub.allow_client_edit else None
     app_ctx.out.message(
         f"added subscription {row['id']}: {row['client']} {row['product']} x {row['seats']}, "
@@ -113,12 +113,12 @@ def list_(
     desc: Annotated[bool, typer.Option("--desc", help="Sort descending.")] = False,
 ) -> None:
     """List subscriptions: client, product, seats, status, next payment date, payer, monthly value."""
-    from partnerctl.services import subscriptions
+    from partnerctl.services import billing
 
     app_ctx = get_ctx(ctx)
     due = parse_date(due_before, "--due-before")
     with app_ctx.session(readonly=True) as s:
-        views = subscriptions.list_subscriptions(
+        views = billing.list_subscriptions(
             s, app_ctx.actor(s), client_ref=client, status=status, product_key=product, due_before=due,
             payer=payer, search=search, sort=sort, descending=desc,
         )  # fmt: skip
@@ -128,11 +128,11 @@ def list_(
 @app.command("show")
 def show(ctx: typer.Context, sub_id: Annotated[int, typer.Argument(help="Subscription id.")]) -> None:
     """Show one subscription, with its client editor if any."""
-    from partnerctl.services import subscriptions
+    from partnerctl.services import billing
 
     app_ctx = get_ctx(ctx)
     with app_ctx.session(readonly=True) as s:
-        data = subscription_detail(subscriptions.show_subscription(s, app_ctx.actor(s), sub_id))
+        data = subscription_detail(billing.show_subscription(s, app_ctx.actor(s), sub_id))
     app_ctx.out.item(data, title=f"subscription {sub_id}")
 
 
@@ -158,27 +158,27 @@ def edit(
     ] = None,
 ) -> None:
     """Change seats, payer, next payment date or the client editor (admins only)."""
-    from partnerctl.services import subscriptions
+    from partnerctl.services import billing
 
     app_ctx = get_ctx(ctx)
     next_date = parse_date(next_payment, "--next-payment")
     with app_ctx.session() as s:
         actor = app_ctx.actor(s)
-        sub = subscriptions.edit_subscription(
+        sub = billing.edit_subscription(
             s, actor, sub_id, seats=seats, payer=payer, next_payment=next_date,
             allow_client_edit=client_edit, contact_name=contact_name, contact_email=contact_email,
         )  # fmt: skip
-        row = subscription_row(subscriptions.show_subscription(s, actor, sub.id))
+        row = subscription_row(billing.show_subscription(s, actor, sub.id))
     app_ctx.out.message(f"updated subscription {row['id']}")
 
 
 def _transition(ctx: typer.Context, sub_id: int, action: str) -> None:
-    from partnerctl.services import subscriptions
+    from partnerctl.services import billing
 
     fn = {
-        "suspend": subscriptions.suspend_subscription,
-        "resume": subscriptions.resume_subscription,
-        "cancel": subscriptions.cancel_subscription,
+        "suspend": billing.suspend_subscription,
+        "resume": billing.resume_subscription,
+        "cancel": billing.cancel_subscription,
     }[action]
     app_ctx = get_ctx(ctx)
     with app_ctx.session() as s:

@@ -271,11 +271,11 @@ def diff(
 ) -> None:
     """Show how a client's settings now differ from its template's current version."""
     from partnerctl.commands.client import current_ref
-    from partnerctl.services import templates
+    from partnerctl.services import clients
 
     app_ctx = get_ctx(ctx)
     with app_ctx.session(readonly=True) as s:
-        client, template, rows = templates.diff_client(s, app_ctx.actor(s), current_ref(app_ctx, ref))
+        client, template, rows = clients.diff_client(s, app_ctx.actor(s), current_ref(app_ctx, ref))
         head = (
             f"{client.ref} was created from {template.name} version {client.template_version}; "
             f"the template is now at version {template.version}"
@@ -303,11 +303,11 @@ def apply(
 
     Example: partnerctl template apply small --all-from small --dry-run
     """
-    from partnerctl.services import templates
+    from partnerctl.services import clients
 
     app_ctx = get_ctx(ctx)
     with app_ctx.session(readonly=dry_run) as s:
-        results = templates.apply_template(
+        results = clients.apply_template(
             s, app_ctx.actor(s), name, refs=client or [], all_from=all_from, dry_run=dry_run
         )
     rows = _change_rows(results)

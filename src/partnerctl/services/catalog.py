@@ -6,7 +6,7 @@ from sqlmodel import Session, select
 
 from partnerctl.errors import Conflict, InvalidInput, NotFound
 from partnerctl.services import audit
-from partnerctl.services.users import require_admin
+from partnerctl.services.access import require_admin
 from partnerctl.services.validation import normalize_currency, parse_amount, require_key, require_text
 from partnerctl.store.models import Integration, Product, User
 from partnerctl.store.models.core import IntegrationKind, Period
@@ -85,12 +85,10 @@ def create_integration(
     return integration
 
 
-def get_integration(session: Session, key: str) -> Integration:
-    integration = session.exec(select(Integration).where(Integration.key == key.strip().lower())).first()
-    if integration is None:
-        raise NotFound(f"no integration {key!r}", hint="list them with `partnerctl integration list`")
-    return integration
-
-
 def list_integrations(session: Session) -> list[Integration]:
     return list(session.exec(select(Integration).order_by(Integration.key)))
+
+
+def price_text(product: Product) -> str:
+    per = "month" if product.period == Period.monthly else "year"
+    return f"{product.currency} {product.price_per_seat:.2f} per seat per {per}"

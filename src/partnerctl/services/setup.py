@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from sqlmodel import Session, select
 
 from partnerctl.services import audit
+from partnerctl.services.partner import get_partner
+from partnerctl.services.tenants import ensure_master_tenant
 from partnerctl.services.users import create_user, find_user
 from partnerctl.services.validation import normalize_email, require_text
 from partnerctl.store.models import ConfigTemplate, Partner, User
@@ -21,10 +23,6 @@ class InitResult:
     partner: str
     admin: str
     notes: list[str]
-
-
-def get_partner(session: Session) -> Partner | None:
-    return session.exec(select(Partner).order_by(Partner.id)).first()
 
 
 def init_partner_space(
@@ -47,8 +45,6 @@ def init_partner_space(
     audit.record(session, admin, "partner.init", "partner", partner_name, after={"name": partner_name})
     ensure_default_template(session, admin)
     # The partner's own master tenant, root of the tenant tree (`tenant add` also creates it if missing).
-    from partnerctl.services.tenants import ensure_master_tenant
-
     ensure_master_tenant(session, admin)
     return InitResult(True, partner_name, email, [])
 

@@ -6,6 +6,7 @@ from sqlmodel import Session, func, select
 
 from partnerctl.errors import Conflict, Forbidden, InvalidInput, NotFound
 from partnerctl.services import audit
+from partnerctl.services.access import require_admin
 from partnerctl.services.validation import normalize_email, normalize_language, require_text
 from partnerctl.store.models import User, UserCreate, UserUpdate
 from partnerctl.store.models.core import Role
@@ -48,11 +49,6 @@ def resolve_actor(session: Session, email: str) -> User:
     if not user.active:
         raise Forbidden(f"acting user {email!r} is deactivated")
     return user
-
-
-def require_admin(actor: User, what: str = "this") -> None:
-    if actor.role != Role.admin:
-        raise Forbidden(f"only admins may do {what}; {actor.email} is a {actor.role}")
 
 
 def create_user(
@@ -138,7 +134,3 @@ def deactivate_user(session: Session, actor: User, email: str) -> User:
         session, actor, "user.deactivate", "user", user.email, before=before, after=user_snapshot(user)
     )
     return user
-
-
-def count_users(session: Session) -> int:
-    return session.exec(select(func.count()).select_from(User)).one()

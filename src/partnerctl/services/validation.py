@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 from partnerctl.errors import InvalidInput
+from partnerctl.store.models.clients import PORTAL_MODULES
 
 # Plain ASCII addresses (a dot-atom local part, LDH domain labels without "--") are the bulk of any
 # client list. For them email-validator's verdict depends only on lengths and the top-level domain,
@@ -105,19 +106,6 @@ def normalize_country(raw: str) -> str:
     return code
 
 
-def currency_exponent(code: str) -> int:
-    """Minor units of a currency (JPY 0, EUR 2, KWD 3)."""
-    return _MINOR_UNITS.get(code, 2)
-
-
-# ISO 4217 minor units that differ from 2 (pycountry does not carry them).
-_MINOR_UNITS = {
-    "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0, "PYG": 0,
-    "RWF": 0, "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
-    "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3, "CLF": 4, "UYW": 4,
-}  # fmt: skip
-
-
 def parse_amount(raw: str | Decimal, *, field: str = "amount", allow_negative: bool = False) -> Decimal:
     if isinstance(raw, Decimal):
         value = raw
@@ -153,3 +141,17 @@ def require_key(raw: str | None, field: str) -> str:
     if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", value):
         raise InvalidInput(f"invalid {field} {raw!r}: use lowercase letters, digits, '-' or '_' (at most 64)")
     return value
+
+
+# -- client settings (clients and templates both hold them) --------------------------------------
+
+
+def normalize_permission(raw: str) -> str:
+    value = (raw or "").strip().lower()
+    if value not in PORTAL_MODULES:
+        raise InvalidInput(f"unknown permission {raw!r}: use one of {', '.join(PORTAL_MODULES)}")
+    return value
+
+
+def normalize_group(raw: str) -> str:
+    return require_text(raw, "group", max_length=100)

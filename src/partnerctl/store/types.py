@@ -60,7 +60,3 @@ def canonical(value: Decimal) -> Decimal:
     """The same Decimal whatever the backend padded it to: 10.500000 -> 10.5, 10.000000 -> 10."""
     value = value.normalize()
     return value.quantize(Decimal(1)) if value.as_tuple().exponent > 0 else value
-
-
-def money_column(nullable: bool = False, default=None) -> sa.Column:
-    return sa.Column(Money(), nullable=nullable, default=default)

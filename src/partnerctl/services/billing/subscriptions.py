@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 
 from sqlmodel import Session, col, select
 
 from partnerctl.errors import Conflict, InvalidInput, NotFound
 from partnerctl.services import audit
+from partnerctl.services.access import get_client_for, require_admin, visible_clients_filter
 from partnerctl.services.catalog import get_product
-from partnerctl.services.clients import get_client_for, visible_clients_filter
-from partnerctl.services.users import require_admin
-from partnerctl.services.validation import currency_exponent, normalize_email, require_text
+from partnerctl.services.money import add_period, anchor_day_for, monthly_value, rate_table
+from partnerctl.services.outbox import queue_template
+from partnerctl.services.partner import partner_name
+from partnerctl.services.validation import normalize_email, require_text
 from partnerctl.store.models import Client, Product, Subscription, User
-from partnerctl.store.models.core import Period
 from partnerctl.store.models.subscriptions import Payer, SubscriptionStatus
 from partnerctl.store.types import utcnow
 
@@ -38,29 +38,6 @@ def parse_status(raw: str | SubscriptionStatus) -> SubscriptionStatus:
         return SubscriptionStatus(str(raw).strip().lower())
     except ValueError:
         raise InvalidInput(f"unknown status {raw!r}: use active, suspended or cancelled") from None
-
-
-def round_money(amount: Decimal, currency: str) -> Decimal:
-    """Round to the currency's minor units (JPY 0, EUR 2, KWD 3), half-even (banker's rounding)."""
-    return amount.quantize(Decimal(1).scaleb(-currency_exponent(currency)), rounding=ROUND_HALF_EVEN)
-
-
-def add_period(current: date, period: Period | str, anchor_day: int | None = None, count: int = 1) -> date:
-    """`count` periods after `current`, on the anchor day or the last day of a shorter month.
-
-    Keeping the anchor apart from the date is what makes month-ends stay month-ends:
-    Jan 31 -> Feb 28 (29) -> Mar 31, not Mar 28.
-    """
-    months = count * (12 if Period(period) == Period.yearly else 1)
-    year, month0 = divmod(current.month - 1 + months, 12)
-    year += current.year
-    day = min(anchor_day or current.day, calendar.monthrange(year, month0 + 1)[1])
-    return date(year, month0 + 1, day)
-
-
-def _anchor_for(day: date) -> int:
-    # A payment on the last day of a month means "month-end", even in a 30-day month.
-    return 31 if day.day == calendar.monthrange(day.year, day.month)[1] else day.day
 
 
 # -- snapshots and views ------------------------------------------------------------------------
@@ -105,25 +82,6 @@ class SubscriptionView:
     editor_invited_at: object
     cancelled_at: object
     suspended_at: object
-
-
-def monthly_value(seats: int, product: Product, client_currency: str, rates: dict) -> tuple[Decimal, str]:
-    """Seats x price per month in the client's currency; in the product's when no explicit rate exists."""
-    amount = Decimal(seats) * product.price_per_seat
-    if Period(product.period) == Period.yearly:
-        amount = amount / 12
-    if product.currency == client_currency:
-        return round_money(amount, client_currency), client_currency
-    rate = rates.get((product.currency, client_currency))
-    if rate is None:
-        return round_money(amount, product.currency), product.currency
-    return round_money(amount * rate, client_currency), client_currency
-
-
-def _rates(session: Session) -> dict[tuple[str, str], Decimal]:
-    from partnerctl.store.models import ExchangeRate
-
-    return {(r.base, r.quote): r.rate for r in session.exec(select(ExchangeRate))}
 
 
 def _view(sub: Subscription, client: Client, product: Product, rates: dict) -> SubscriptionView:
@@ -208,7 +166,7 @@ def add_subscription(
         payer=parse_payer(payer),
         start_date=start,
         next_payment_date=next_payment,
-        anchor_day=_anchor_for(next_payment),
+        anchor_day=anchor_day_for(next_payment),
         allow_client_edit=allow_client_edit,
         editor_name=editor_name,
         editor_email=editor_email,
@@ -225,10 +183,6 @@ def add_subscription(
 
 def _invite_editor(session: Session, sub: Subscription, client: Client, product: Product) -> None:
     """Queue the invitation in the client's language; it grants editing, never billing access."""
-    from partnerctl.services.outbox import queue_template
-    from partnerctl.services.setup import get_partner
-
-    partner = get_partner(session)
     queue_template(
         session,
         template=INVITE_TEMPLATE,
@@ -240,7 +194,7 @@ def _invite_editor(session: Session, sub: Subscription, client: Client, product:
             "contact_email": sub.editor_email,
             "client_name": client.name,
             "product_name": product.name,
-            "partner_name": partner.name if partner else "",
+            "partner_name": partner_name(session),
         },
     )
     sub.editor_invited_at = utcnow()
@@ -291,7 +245,7 @@ def show_subscription(session: Session, actor: User, sub_id: int) -> Subscriptio
     sub = get_subscription(session, actor, sub_id)
     client = session.get(Client, sub.client_id)
     product = session.get(Product, sub.product_id)
-    return _view(sub, client, product, _rates(session))
+    return _view(sub, client, product, rate_table(session))
 
 
 SORTS = {
@@ -336,7 +290,7 @@ def list_subscriptions(
     if sort not in SORTS:
         raise InvalidInput(f"unknown sort {sort!r}: use {', '.join(SORTS)}")
     order = [col(c).desc() if descending else col(c).asc() for c in SORTS[sort]]
-    rates = _rates(session)
+    rates = rate_table(session)
     return [
         _view(sub, client, product, rates) for sub, client, product in session.exec(query.order_by(*order))
     ]
@@ -384,7 +338,7 @@ def edit_subscription(
     if next_payment is not None:
         if next_payment < (today or date.today()):
             raise InvalidInput(f"next payment date {next_payment} is in the past")
-        sub.next_payment_date, sub.anchor_day, changed = next_payment, _anchor_for(next_payment), True
+        sub.next_payment_date, sub.anchor_day, changed = next_payment, anchor_day_for(next_payment), True
     invite = False
     if allow_client_edit is False:
         sub.allow_client_edit, sub.editor_name, sub.editor_email, changed = False, None, None, True

@@ -12,17 +12,11 @@ from sqlmodel import Session, col, func, select
 
 from partnerctl.errors import Conflict, InvalidInput, NotFound
 from partnerctl.services import audit
-from partnerctl.services.clients import get_client_for, visible_clients_filter
-from partnerctl.services.subscriptions import (
-    add_period,
-    monthly_value,
-    round_money,
-)
-from partnerctl.services.users import require_admin
+from partnerctl.services.access import get_client_for, require_admin, visible_clients_filter
+from partnerctl.services.money import add_period, conversion_rate, rate_table, round_money
 from partnerctl.services.validation import normalize_currency, parse_amount
 from partnerctl.store.models import (
     Client,
-    ClientGroup,
     ExchangeRate,
     Invoice,
     InvoiceLine,
@@ -68,10 +62,6 @@ def set_rate(session: Session, actor: User, base: str, quote: str, rate: str | D
 
 def list_rates(session: Session) -> list[ExchangeRate]:
     return list(session.exec(select(ExchangeRate).order_by(ExchangeRate.base, ExchangeRate.quote)))
-
-
-def _rate_table(session: Session) -> dict[tuple[str, str], Decimal]:
-    return {(r.base, r.quote): r.rate for r in list_rates(session)}
 
 
 # -- billing run ----------------------------------------------------------------------------------
@@ -138,12 +128,9 @@ def _line_amount(
     seats: int, product: Product, currency: str, rates: dict[tuple[str, str], Decimal]
 ) -> tuple[Decimal, Decimal] | None:
     """(rate, rounded amount) in the client's currency, or None when no explicit rate exists."""
-    if product.currency == currency:
-        rate = Decimal(1)
-    else:
-        rate = rates.get((product.currency, currency))
-        if rate is None:
-            return None
+    rate = conversion_rate(rates, product.currency, currency)
+    if rate is None:
+        return None
     # Convert the line total, not the unit price, so only one rounding happens.
     return rate, round_money(Decimal(seats) * product.price_per_seat * rate, currency)
 
@@ -161,7 +148,7 @@ def run_billing(
     run = BillingRun(as_of=as_of, dry_run=dry_run)
     if not dry_run:
         _take_billing_lock(session)
-    rates = _rate_table(session)
+    rates = rate_table(session)
     query = (
         select(Subscription, Client, Product)
         .join(Client, col(Client.id) == Subscription.client_id)
@@ -339,36 +326,3 @@ def assert_currency_change_allowed(session: Session, client: Client, new_currenc
             f"client {client.ref} already has {count} invoice(s) in {client.currency}; "
             "its currency cannot change once it has been invoiced"
         )
-
-
-@dataclass
-class GroupValue:
-    group: str | None  # None: clients in no group
-    currency: str
-    seats: int
-    monthly_value: Decimal
-
-
-def seats_and_value_by_group(session: Session, actor: User | None = None) -> list[GroupValue]:
-    """Seats and monthly value of active subscriptions per client group (and currency).
-
-    A client in two groups counts in both; a product without a rate into the client's currency counts
-    in its own currency, so no amount is ever guessed.
-    """
-    rates = _rate_table(session)
-    query = (
-        select(Subscription, Client, Product, ClientGroup.group_name)
-        .join(Client, col(Client.id) == Subscription.client_id)
-        .join(Product, col(Product.id) == Subscription.product_id)
-        .outerjoin(ClientGroup, col(ClientGroup.client_id) == Client.id)
-        .where(Subscription.status == SubscriptionStatus.active)
-    )
-    if actor is not None:
-        query = query.where(visible_clients_filter(actor))
-    acc: dict[tuple[str, str], GroupValue] = {}
-    for sub, client, product, group in session.exec(query):
-        value, currency = monthly_value(sub.seats, product, client.currency, rates)
-        row = acc.setdefault((group or "", currency), GroupValue(group, currency, 0, Decimal(0)))
-        row.seats += sub.seats
-        row.monthly_value += value
-    return [acc[k] for k in sorted(acc)]

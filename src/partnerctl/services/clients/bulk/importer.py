@@ -740,7 +740,7 @@ class _Writer:
     def insert(self, session, rows: list[_Row]) -> None:
         """Insert new clients and everything `client add` writes with them (one batch, one transaction)."""
         from partnerctl.services import clients
-        from partnerctl.services.subscriptions import subscription_snapshot
+        from partnerctl.services.billing import subscription_snapshot
         from partnerctl.store.models import (
             AuditEvent,
             Client,
@@ -832,23 +832,20 @@ class _Writer:
         cache_key = (p.product.id, p.seats, str(p.payer), today)
         base = self._sub_rows.get(cache_key)
         if base is None:
-            from partnerctl.services import subscriptions
+            from partnerctl.services import billing
+            from partnerctl.services.money import anchor_day_for
             from partnerctl.store.models import Subscription
 
             sub = Subscription(
                 client_id=0,
                 product_id=p.product.id,
                 seats=p.seats,
-                payer=subscriptions.parse_payer(p.payer),
+                payer=billing.parse_payer(p.payer),
                 start_date=today,
                 next_payment_date=today,
+                anchor_day=anchor_day_for(today),
+                created_by=self.actor_email,
             )
-            # The billing rules keep a payment anchor day and who created it, when the model has them.
-            anchor = getattr(subscriptions, "_anchor_for", None)
-            if anchor is not None and hasattr(sub, "anchor_day"):
-                sub.anchor_day = anchor(today)
-            if hasattr(sub, "created_by"):
-                sub.created_by = self.actor_email
             base = sub.model_dump(exclude={"id", "created_at", "updated_at"})
             self._sub_rows[cache_key] = base
         return {**base, "client_id": client_id}
@@ -1082,14 +1079,14 @@ def _import_clients(
     on_error: Callable[[RowError], None],
     on_progress: Callable[[int], None] | None = None,
 ) -> ImportSummary:
-    from partnerctl.services import clients
-    from partnerctl.services.users import require_admin
+    from partnerctl.services import templates
+    from partnerctl.services.access import require_admin
 
     options.check()
     with session_scope(readonly=True) as s:
         actor = actor_of(s)
         require_admin(actor, "client import")
-        lookups = clients.load_lookups(s)
+        lookups = templates.load_lookups(s)
         # Detached with their loaded values: the read-only scope's rollback would expire them.
         s.expunge_all()
     preparer = _Preparer(lookups, options, actor)
@@ -1303,10 +1300,10 @@ class _Unpacker:
     """Turns `_pack`'s plain data back into a _Row over this process's catalogue objects."""
 
     def __init__(self, lookups) -> None:
-        from partnerctl.services import clients
+        from partnerctl.services import clients, templates
 
         self.prepared_client = clients.PreparedClient
-        self.prepared_product = clients.PreparedProduct
+        self.prepared_product = templates.PreparedProduct
         self.users = {u.id: u for u in lookups.users_by_email.values()}
         self.integrations = {i.id: i for i in lookups.integrations_by_key.values()}
         self.products = {p.id: p for p in lookups.products_by_key.values()}

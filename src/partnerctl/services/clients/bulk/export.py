@@ -8,7 +8,7 @@ from typing import Any, TextIO
 
 from sqlmodel import Session, col, select
 
-from partnerctl.services.client_import import COLUMNS, LIST_COLUMNS, csv_line, escape_formula
+from partnerctl.services.clients.bulk.importer import COLUMNS, LIST_COLUMNS, csv_line, escape_formula
 from partnerctl.values import to_jsonable
 
 # Import-only columns: the template was applied at onboarding and the welcome e-mail was sent (or not).
@@ -51,7 +51,7 @@ def export_rows(session: Session, actor, filters) -> Iterator[dict[str, Any]]:
     from partnerctl.services import clients
 
     query = clients.client_query(session, actor, filters)
-    query = clients._order(query, filters)
+    query = clients.order_clients(query, filters)
     if filters.offset:
         query = query.offset(filters.offset)
     if filters.limit is not None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from partnerctl.errors import Conflict, InvalidInput, NotFound
+from partnerctl.services import audit
+from partnerctl.services.access import require_admin
+from partnerctl.services.validation import normalize_email, normalize_language
 from partnerctl.store.models import OutboxMessage, User
 from partnerctl.store.models.outbox import OutboxStatus
 
@@ -103,8 +106,6 @@ def get_message(session: Session, message_id: int) -> OutboxMessage:
 
 def retry_message(session: Session, actor: User, message_id: int) -> OutboxMessage:
     """Put a failed message back in the queue, due now (admins only)."""
-    from partnerctl.services import audit
-    from partnerctl.services.users import require_admin
     from partnerctl.store.types import utcnow
 
     require_admin(actor, "outbox retry")
@@ -131,9 +132,6 @@ def queue_test_message(session: Session, actor: User, *, to: str, language: str 
     """Queue the shipped `test` template to `to`, to check the mail set-up end to end (admins only)."""
     import uuid
 
-    from partnerctl.services import audit
-    from partnerctl.services.users import require_admin
-    from partnerctl.services.validation import normalize_email, normalize_language
     from partnerctl.store.types import utcnow
 
     require_admin(actor, "outbox test")

@@ -1,0 +1,53 @@
+"""Who may see and do what: the admin check and the one client-visibility rule every area goes through.
+
+Bookkeepers see only the clients assigned to them; admins see every client. A client a bookkeeper may
+not see does not exist for them (NotFound, never Forbidden), so a reference is never confirmed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from partnerctl.errors import Forbidden, InvalidInput, NotFound
+from partnerctl.store.models import Client, ClientAssignment, User
+from partnerctl.store.models.core import Role
+
+
+def is_admin(actor: User) -> bool:
+    return actor.role == Role.admin
+
+
+def require_admin(actor: User, what: str = "this") -> None:
+    if not is_admin(actor):
+        raise Forbidden(f"only admins may do {what}; {actor.email} is a {actor.role}")
+
+
+def assigned_client_ids(user: User) -> Any:
+    """The SELECT of the ids of the clients assigned to `user` (for `Client.id IN (...)`)."""
+    return select(ClientAssignment.client_id).where(ClientAssignment.user_id == user.id)
+
+
+def assigned_to(user: User) -> Any:
+    """A WHERE clause on `Client`: the clients assigned to `user` (the "My clients" tab)."""
+    return col(Client.id).in_(assigned_client_ids(user))
+
+
+def visible_clients_filter(actor: User) -> Any:
+    """A WHERE clause on `Client`: admins see every client, bookkeepers only those assigned to them."""
+    if is_admin(actor):
+        return sa.true()
+    return assigned_to(actor)
+
+
+def get_client_for(session: Session, actor: User, ref: str) -> Client:
+    """The client `ref` as `actor` may see it; NotFound when it does not exist OR is not visible."""
+    key = (ref or "").strip().lower()
+    if not key:
+        raise InvalidInput("no client given: pass REF or pick one with `partnerctl client use REF`")
+    client = session.exec(select(Client).where(Client.ref_key == key, visible_clients_filter(actor))).first()
+    if client is None:
+        raise NotFound(f"no client {ref.strip()!r}", hint="list them with `partnerctl client list`")
+    return client

@@ -1,0 +1,189 @@
+"""Who receives which client's digest, how often, and about what."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from partnerctl.errors import Conflict, Forbidden, NotFound
+from partnerctl.services import audit
+from partnerctl.services.access import get_client_for, require_admin
+from partnerctl.services.reminders.schedule import parse_frequency
+from partnerctl.services.reminders.topics import parse_topics
+from partnerctl.services.users import get_user
+from partnerctl.store.models import (
+    Client,
+    ClientAssignment,
+    ReminderSubscription,
+    User,
+)
+from partnerctl.store.models.clients import ClientStatus
+from partnerctl.store.models.core import Role
+from partnerctl.store.types import utcnow
+
+
+def _is_assigned(session: Session, user: User, client: Client) -> bool:
+    return (
+        session.exec(
+            select(ClientAssignment).where(
+                ClientAssignment.client_id == client.id, ClientAssignment.user_id == user.id
+            )
+        ).first()
+        is not None
+    )
+
+
+def resolve_client(session: Session, actor: User, ref: str) -> Client:
+    """The client `ref`, as the actor may see it (a bookkeeper only their assigned clients)."""
+    return get_client_for(session, actor, ref)
+
+
+@dataclass(frozen=True)
+class SubscriptionRow:
+    user: str
+    client: str
+    client_name: str
+    client_status: str
+    frequency: str
+    topics: list[str]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Subscribed:
+    user: str
+    client: str
+    client_name: str
+    frequency: str
+    topics: list[str]
+    created: bool
+
+
+def target_user(session: Session, actor: User, email: str | None, what: str) -> User:
+    if email is None or email.strip().lower() == actor.email:
+        return actor
+    if actor.role != Role.admin:
+        raise Forbidden(f"only admins may {what} for another user; {actor.email} is a {actor.role}")
+    return get_user(session, email)
+
+
+def subscribe(
+    session: Session,
+    actor: User,
+    client_ref: str,
+    *,
+    frequency: str,
+    topics: Sequence[str] | None = None,
+    user_email: str | None = None,
+) -> Subscribed:
+    """Subscribe a user to one client's digest; subscribing again at a frequency changes its topics."""
+    freq = parse_frequency(frequency)
+    chosen = parse_topics(topics)
+    user = target_user(session, actor, user_email, "subscribe")
+    if not user.active:
+        raise Conflict(f"user {user.email} is deactivated and gets no digests")
+    client = resolve_client(session, actor, client_ref)
+    if client.status == ClientStatus.archived:
+        raise Conflict(f"client {client.ref} is archived and has no digests")
+    if user.role != Role.admin and not _is_assigned(session, user, client):
+        raise Forbidden(
+            f"{user.email} is a bookkeeper not assigned to client {client.ref}",
+            hint=f"assign them first: partnerctl client assign {client.ref} {user.email}",
+        )
+    existing = session.exec(
+        select(ReminderSubscription).where(
+            ReminderSubscription.user_id == user.id,
+            ReminderSubscription.client_id == client.id,
+            ReminderSubscription.frequency == freq,
+        )
+    ).first()
+    key = f"{user.email}/{client.ref}/{freq.value}"
+    if existing is not None:
+        before = {"topics": list(existing.topics)}
+        existing.topics = chosen
+        existing.updated_at = utcnow()
+        session.add(existing)
+        session.flush()
+        audit.record(
+            session,
+            actor,
+            "reminder.subscribe",
+            "reminder_subscription",
+            key,
+            before=before,
+            after={"topics": chosen},
+        )
+        return Subscribed(user.email, client.ref, client.name, freq.value, chosen, created=False)
+    sub = ReminderSubscription(
+        user_id=user.id, client_id=client.id, frequency=freq, topics=chosen, created_by=actor.email
+    )
+    session.add(sub)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "reminder.subscribe",
+        "reminder_subscription",
+        key,
+        after={"user": user.email, "client": client.ref, "frequency": freq.value, "topics": chosen},
+    )
+    return Subscribed(user.email, client.ref, client.name, freq.value, chosen, created=True)
+
+
+def unsubscribe(
+    session: Session,
+    actor: User,
+    client_ref: str,
+    *,
+    user_email: str | None = None,
+    frequency: str | None = None,
+) -> int:
+    """Remove a user's digests of one client (all frequencies unless one is named); returns how many."""
+    freq = parse_frequency(frequency) if frequency else None
+    user = target_user(session, actor, user_email, "unsubscribe")
+    client = resolve_client(session, actor, client_ref)
+    query = select(ReminderSubscription).where(
+        ReminderSubscription.user_id == user.id, ReminderSubscription.client_id == client.id
+    )
+    if freq is not None:
+        query = query.where(ReminderSubscription.frequency == freq)
+    subs = list(session.exec(query))
+    if not subs:
+        raise NotFound(
+            f"{user.email} has no {freq.value + ' ' if freq else ''}reminder subscription for client {client.ref}"
+        )
+    for sub in subs:
+        audit.record(
+            session,
+            actor,
+            "reminder.unsubscribe",
+            "reminder_subscription",
+            f"{user.email}/{client.ref}/{sub.frequency}",
+            before={"topics": list(sub.topics)},
+        )
+        session.delete(sub)
+    session.flush()
+    return len(subs)
+
+
+def list_subscriptions(
+    session: Session, actor: User, *, user_email: str | None = None, everyone: bool = False
+) -> list[SubscriptionRow]:
+    if everyone:
+        require_admin(actor, "reminder list --all")
+    query = (
+        select(ReminderSubscription, User.email, Client.ref, Client.name, Client.status)
+        .join(User, User.id == ReminderSubscription.user_id)
+        .join(Client, Client.id == ReminderSubscription.client_id)
+        .order_by(User.email, Client.name_key, Client.ref, ReminderSubscription.frequency)
+    )
+    if not everyone:
+        user = target_user(session, actor, user_email, "list reminders")
+        query = query.where(ReminderSubscription.user_id == user.id)
+    return [
+        SubscriptionRow(email, ref, name, str(status), str(sub.frequency), list(sub.topics), sub.created_at)
+        for sub, email, ref, name, status in session.exec(query)
+    ]

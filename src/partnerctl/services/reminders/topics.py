@@ -1,0 +1,101 @@
+"""Digest topics, their labels in the recipient's language, and when a figure is outstanding."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+from partnerctl.errors import InvalidInput
+from partnerctl.store.models.reminders import ALL_TOPICS, Topic
+
+LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "daily": "daily",
+        "weekly": "weekly",
+        "monthly": "monthly",
+        "balance": "Wallet balance",
+        "missing-receipts": "Missing receipts",
+        "expenses-ready": "Expenses ready for export",
+        "nothing": "Nothing outstanding",
+        "comment": "Comment",
+    },
+    "nl": {
+        "daily": "dagelijkse",
+        "weekly": "wekelijkse",
+        "monthly": "maandelijkse",
+        "balance": "Saldo van de wallet",
+        "missing-receipts": "Ontbrekende bonnetjes",
+        "expenses-ready": "Uitgaven klaar voor export",
+        "nothing": "Geen openstaande taken",
+        "comment": "Opmerking",
+    },
+    "de": {
+        "daily": "tägliche",
+        "weekly": "wöchentliche",
+        "monthly": "monatliche",
+        "balance": "Wallet-Guthaben",
+        "missing-receipts": "Fehlende Belege",
+        "expenses-ready": "Ausgaben bereit für den Export",
+        "nothing": "Keine offenen Aufgaben",
+        "comment": "Kommentar",
+    },
+    "fr": {
+        "daily": "quotidien",
+        "weekly": "hebdomadaire",
+        "monthly": "mensuel",
+        "balance": "Solde du portefeuille",
+        "missing-receipts": "Reçus manquants",
+        "expenses-ready": "Dépenses prêtes pour l'export",
+        "nothing": "Aucune tâche en attente",
+        "comment": "Commentaire",
+    },
+    "da": {
+        "daily": "daglige",
+        "weekly": "ugentlige",
+        "monthly": "månedlige",
+        "balance": "Saldo i tegnebogen",
+        "missing-receipts": "Manglende kvitteringer",
+        "expenses-ready": "Udgifter klar til eksport",
+        "nothing": "Ingen udestående opgaver",
+        "comment": "Kommentar",
+    },
+}
+
+
+# Thousands and decimal separators per language: 1,234.50 / 1.234,50 / 1 234,50.
+_SEPARATORS = {"en": (",", "."), "nl": (".", ","), "de": (".", ","), "da": (".", ","), "fr": ("\u202f", ",")}
+
+
+def labels_for(language: str | None) -> dict[str, str]:
+    return LABELS.get((language or "en").lower(), LABELS["en"])
+
+
+def format_amount(amount: Decimal, currency: str, language: str | None) -> str:
+    thousands, decimal_sep = _SEPARATORS.get((language or "en").lower(), _SEPARATORS["en"])
+    text = f"{Decimal(amount).quantize(Decimal('0.01')):,.2f}"  # 1,234.50
+    text = text.replace(",", "\0").replace(".", decimal_sep).replace("\0", thousands)
+    return f"{text} {currency}"
+
+
+def parse_topics(raw: Iterable[str] | None) -> list[str]:
+    """Topics in their canonical order, without repeats; none named means all of them."""
+    chosen: set[str] = set()
+    for item in raw or ():
+        for part in item.split(","):
+            name = part.strip().lower().replace("_", "-")
+            if not name:
+                continue
+            try:
+                chosen.add(Topic(name).value)
+            except ValueError:
+                raise InvalidInput(f"unknown topic {part.strip()!r}: use {', '.join(ALL_TOPICS)}") from None
+    return [t for t in ALL_TOPICS if t in chosen] if chosen else list(ALL_TOPICS)
+
+
+def is_outstanding(topic: str, missing_receipts: int, wallet_balance: Decimal, expenses_ready: int) -> bool:
+    """A figure is an outstanding task: receipts missing, expenses waiting, or a wallet needing a top-up."""
+    if topic == Topic.missing_receipts:
+        return missing_receipts > 0
+    if topic == Topic.expenses_ready:
+        return expenses_ready > 0
+    return Decimal(wallet_balance) <= 0
