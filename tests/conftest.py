@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
@@ -19,9 +18,9 @@ from typer.testing import CliRunner
 
 from partnerctl.cli import click_command
 from partnerctl.context import dispose_engines
+from tests.helpers.pg import PG_ENV, postgres_admin_url, truncate_all
+from tests.helpers.store import ADMIN, open_engine
 
-PG_ENV = "PARTNERCTL_TEST_POSTGRES_URL"
-ADMIN = "anna@acme.example"
 _ENV_TO_CLEAR = (
     "PARTNERCTL_PROFILE", "PARTNERCTL_STORE", "PARTNERCTL_USER", "PARTNERCTL_STORE_PASSWORD",
     "PARTNERCTL_SMTP_PASSWORD", "PARTNERCTL_DEBUG", "PARTNERCTL_CONFIG_DIR", "PARTNERCTL_DATA_DIR",
@@ -88,15 +87,6 @@ def _migrated_sqlite_template(tmp_path_factory) -> Path:
     return _SQLITE_TEMPLATE["path"]
 
 
-def postgres_admin_url() -> str:
-    url = os.environ.get(PG_ENV)
-    if not url:
-        if os.environ.get("CI"):
-            pytest.fail(f"{PG_ENV} is not set: CI must run the PostgreSQL leg")
-        pytest.skip(f"set {PG_ENV} to run the PostgreSQL leg")
-    return url
-
-
 def _pg_session_database() -> str:
     """One database per test session (so parallel runs never collide), migrated once."""
     if "url" not in _PG_DATABASE:
@@ -119,19 +109,6 @@ def _pg_session_database() -> str:
         _PG_DATABASE["url"] = url.render_as_string(hide_password=False)
         _PG_DATABASE["name"] = name
     return _PG_DATABASE["url"]
-
-
-def truncate_all(url: str) -> None:
-    from sqlalchemy import create_engine, text
-    from sqlmodel import SQLModel
-
-    import partnerctl.store.models  # noqa: F401
-
-    engine = create_engine(url)
-    names = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    engine.dispose()
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -237,11 +214,7 @@ def initialized(store_url: str, cli: Cli) -> str:
     return store_url
 
 
-def run_partnerctl(*args: str, env: dict | None = None, input: str | None = None, timeout: float = 120):
-    """Run the real CLI in a subprocess with this test's environment."""
-    full_env = dict(os.environ)
-    full_env.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "partnerctl", *map(str, args)],
-        env=full_env, input=input, capture_output=True, text=True, timeout=timeout,
-    )  # fmt: skip
+@pytest.fixture
+def engine(store_url: str):
+    """An engine on a fresh store holding a partner space and its admin, for service tests."""
+    yield from open_engine(store_url)

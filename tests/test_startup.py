@@ -26,6 +26,7 @@ print("HEAVY=" + ",".join(heavy))
     "args",
     [["--help"], ["--version"], ["profile", "list"], ["profile", "show"], ["user", "--help"]],
 )
+@pytest.mark.slow
 def test_light_commands_do_not_import_heavy_libraries(args):
     proc = subprocess.run(
         [sys.executable, "-c", PROBE % (HEAVY,), *args], capture_output=True, text=True, timeout=60
@@ -58,12 +59,14 @@ def test_every_command_has_help_text():
     assert undocumented == []
 
 
+@pytest.mark.slow
 def test_python_m_partnerctl_runs():
     proc = subprocess.run([sys.executable, "-m", "partnerctl", "--version"], capture_output=True, text=True)
     assert proc.returncode == 0
     assert proc.stdout.startswith("partnerctl ")
 
 
+@pytest.mark.slow
 def test_a_command_builds_only_its_own_group():
     probe = (
         "import sys\n"

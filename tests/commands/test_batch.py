@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.conftest import run_partnerctl
+import pytest
+
+from tests.helpers.cli import run_partnerctl
 
 SCRIPT = """\
 # onboarding script
@@ -38,6 +40,7 @@ def test_stop_on_error_and_stdin(initialized, cli):
     assert "a@acme.example" in emails and "b@acme.example" not in emails
 
 
+@pytest.mark.slow
 def test_batch_in_a_real_process_with_global_options_and_output(initialized, tmp_path):
     script = 'user add d@acme.example\nuser list\n"unterminated\nbatch other.txt\nuser list --bogus\n'
     proc = run_partnerctl("--output", "json", "batch", "-", input=script)

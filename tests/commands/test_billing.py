@@ -10,10 +10,11 @@ import time
 from datetime import date
 from decimal import Decimal
 
+import pytest
 import sqlalchemy as sa
 
-from tests.commands.test_subscription import setup_space
-from tests.conftest import ADMIN
+from tests.helpers.cli import setup_space
+from tests.helpers.store import ADMIN
 
 
 def test_billing_run_invoices_and_report(initialized, cli):
@@ -159,6 +160,7 @@ def _readlink(path: str) -> str | None:
         return None
 
 
+@pytest.mark.slow
 def test_two_concurrent_billing_runs_create_each_invoice_once(initialized):
     subscriptions, periods = 25, 6
     _seed_due_subscriptions(initialized, subscriptions)

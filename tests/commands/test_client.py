@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import ADMIN
+from tests.helpers.store import ADMIN
 
 BOB = "bob@acme.example"  # bookkeeper
 CARL = "carl@acme.example"  # another bookkeeper

@@ -13,9 +13,11 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, text
 
-from tests.conftest import ADMIN, truncate_all
+from tests.helpers.pg import truncate_all
+from tests.helpers.store import ADMIN
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 TABLES = (
@@ -336,6 +338,7 @@ def _snapshot(cli, url: str) -> dict:
     return {"counts": c, "rows": rows, "events": events}
 
 
+@pytest.mark.slow
 def test_sigkill_halfway_then_rerun_equals_one_clean_run(initialized, cli, tmp_path, backend):
     set_up_catalogue(cli)
     set_template(initialized, FULL_TEMPLATE)

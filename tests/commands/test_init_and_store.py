@@ -9,7 +9,9 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from partnerctl.store.engine import normalize_url
-from tests.conftest import ADMIN, postgres_admin_url, run_partnerctl
+from tests.helpers.cli import run_partnerctl
+from tests.helpers.pg import postgres_admin_url
+from tests.helpers.store import ADMIN
 
 
 def test_init_creates_everything_and_second_run_changes_nothing(store_url, cli, tmp_path):
@@ -132,6 +134,7 @@ def test_bad_store_url_exits_2(cli):
     cli.fails(2, "--store", "mysql://x@y/z", "--as", ADMIN, "user", "list")
 
 
+@pytest.mark.slow
 def test_processes_writing_at_once_all_succeed(initialized):
     # On SQLite this relies on BEGIN IMMEDIATE + busy_timeout: writers queue, none fails.
     import subprocess

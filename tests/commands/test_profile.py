@@ -3,7 +3,7 @@
 import tomllib
 
 from partnerctl import secrets
-from tests.conftest import ADMIN
+from tests.helpers.store import ADMIN
 
 
 def _config(tmp_path):

@@ -17,8 +17,8 @@ from email.header import decode_header, make_header
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.conftest import ADMIN, run_partnerctl
-from tests.services.test_reminders import add_client, add_user, assign, outbox, store_session
+from tests.helpers.cli import run_partnerctl
+from tests.helpers.store import ADMIN, add_client, add_user, assign, outbox_rows, store_session
 
 MONDAY = "2026-03-16T09:05:00+00:00"  # 10:05 in Copenhagen
 
@@ -103,7 +103,7 @@ def test_send_dry_run_preview_and_nothing_due(firm, cli):
         (ADMIN, "2026-W12", 1, "skip-empty"),
         ("bob@acme.example", "2026-W12", 2, "send"),
     ]
-    assert outbox(firm) == []
+    assert outbox_rows(firm, "digest") == []
     cli.fails(5, *bob, "reminder", "send", "--now", MONDAY)
     preview = cli.ok(*bob, "reminder", "preview", "--user", "bob@acme.example", "--now", MONDAY).stdout
     assert "Subject: Je wekelijkse klantoverzicht voor 2026-W12" in preview
@@ -113,14 +113,14 @@ def test_send_dry_run_preview_and_nothing_due(firm, cli):
     cli.fails(5, *bob, "reminder", "preview", "--user", ADMIN)
     sent = cli.ok("reminder", "send", "--now", MONDAY, "-o", "json")
     assert sent.json()["queued"] == 1 and sent.json()["empty_skipped"] == 1
-    assert [r["to_addr"] for r in outbox(firm)] == ["bob@acme.example"]
+    assert [r["to_addr"] for r in outbox_rows(firm, "digest")] == ["bob@acme.example"]
     # Cron again ten minutes later: nothing due, nothing done, exit 0.
     again = cli.ok("reminder", "send", "--now", "2026-03-16T09:15:00+00:00")
     assert "nothing due" in again.stderr
-    assert len(outbox(firm)) == 1
+    assert len(outbox_rows(firm, "digest")) == 1
     # The preview still renders the period that was sent, and queues nothing.
     cli.ok("reminder", "preview", "--user", "bob@acme.example", "-f", "weekly", "--now", MONDAY)
-    assert len(outbox(firm)) == 1
+    assert len(outbox_rows(firm, "digest")) == 1
     # Without an offset, --now is UTC; a bad one is one clear line.
     cli.fails(2, "reminder", "send", "--now", "next monday")
 
@@ -132,7 +132,7 @@ def test_nudge_counts_bookkeepers_refuses_empty_clients_and_repeats(firm, cli):
     )  # fmt: skip
     assert "nudged 2 bookkeepers" in first.stderr
     assert first.json()["recipients"] == ["bob@acme.example", "carl@acme.example"]
-    mails = {m["to_addr"]: m for m in outbox(firm, "nudge")}
+    mails = {m["to_addr"]: m for m in outbox_rows(firm, "nudge")}
     assert set(mails) == {"bob@acme.example", "carl@acme.example"}
     assert "Fehlende Belege: 3" in mails["carl@acme.example"]["body_text"]
     assert "VAT deadline on Friday" in mails["carl@acme.example"]["body_text"]
@@ -145,7 +145,7 @@ def test_nudge_counts_bookkeepers_refuses_empty_clients_and_repeats(firm, cli):
         "reminder", "nudge", "ACME-1", "-t", "expenses-ready", "-t", "missing-receipts",
         "-m", "VAT deadline on Friday", "--again", "--now", "2026-03-16T20:00:00+00:00",
     )  # fmt: skip
-    assert len(outbox(firm, "nudge")) == 4
+    assert len(outbox_rows(firm, "nudge")) == 4
     single = cli.ok("reminder", "nudge", "ACME-2", "-t", "balance", "--now", MONDAY)
     assert "nudged 1 bookkeeper of ACME-2" in single.stderr
     assert "no active bookkeeper" in cli.fails(4, "reminder", "nudge", "LONELY", "-t", "balance").stderr
@@ -226,6 +226,7 @@ def many_subscribers(url: str, n: int) -> list[str]:
     return emails
 
 
+@pytest.mark.slow
 def test_two_cron_runs_at_the_same_moment_deliver_each_digest_once(initialized, smtp):
     emails = many_subscribers(initialized, 12)
     cmd = [sys.executable, "-m", "partnerctl", "reminder", "send", "--now", MONDAY]
@@ -246,6 +247,7 @@ def test_two_cron_runs_at_the_same_moment_deliver_each_digest_once(initialized, 
 
 
 @pytest.mark.parametrize("smtp", [5], indirect=True)
+@pytest.mark.slow
 def test_a_run_killed_halfway_then_rerun_delivers_each_digest_once(initialized, smtp):
     emails = many_subscribers(initialized, 10)
     env = dict(os.environ, PARTNERCTL_OUTBOX_LEASE="2")
@@ -263,7 +265,7 @@ def test_a_run_killed_halfway_then_rerun_delivers_each_digest_once(initialized, 
     assert rerun.returncode == 0, rerun.stderr
     assert "nothing due" in rerun.stderr  # the digests were queued once, by the killed run
     assert smtp.per_recipient() == Counter({e: 1 for e in emails})
-    assert len(outbox(initialized)) == 10
+    assert len(outbox_rows(initialized, "digest")) == 10
 
 
 def test_undeliverable_digests_stay_queued_and_exit_9(firm, cli):
@@ -290,4 +292,4 @@ def test_undeliverable_digests_stay_queued_and_exit_9(firm, cli):
     # The next cron run does not queue it again; it waits in the outbox for its retry time.
     later = cli.ok("reminder", "send", "--now", "2026-03-16T09:15:00+00:00").stderr
     assert "nothing due" in later and "left in outbox 1" in later
-    assert len(outbox(firm)) == 1
+    assert len(outbox_rows(firm, "digest")) == 1

@@ -2,28 +2,8 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-
-
-def setup_space(cli) -> None:
-    cli.ok("product", "add", "sig-m365", "--name", "Signatures for Microsoft 365", "--price-per-seat", "2.50")
-    cli.ok(
-        "product", "add", "sig-gws", "--name", "Signatures for Google Workspace", "--price-per-seat", "2.00"
-    )
-    cli.ok("client", "add", "Bakkerij Jansen", "--ref", "BAK", "--language", "nl", "--no-template",
-           "--group", "retail")  # fmt: skip
-    cli.ok("client", "add", "Garage Berg", "--ref", "GAR", "--no-template")
-
-
-def outbox(store_url: str) -> list[dict]:
-    engine = sa.create_engine(store_url.replace("postgresql://", "postgresql+psycopg://"))
-    with engine.connect() as conn:
-        rows = conn.execute(
-            sa.text("SELECT to_addr, subject, body_text, language, kind FROM outbox ORDER BY id")
-        )
-        found = [dict(r._mapping) for r in rows]
-    engine.dispose()
-    return found
+from tests.helpers.cli import setup_space
+from tests.helpers.store import outbox_rows
 
 
 def test_subscription_lifecycle(initialized, cli):
@@ -85,7 +65,7 @@ def test_client_edit_invitation_goes_to_outbox_in_client_language(initialized, c
     res = cli.ok("subscription", "add", "BAK", "--product", "sig-m365", "--seats", "5", "--allow-client-edit",
                  "--contact-name", "Eva de Vries", "--contact-email", "eva@bakkerij.example")  # fmt: skip
     assert "no billing access" in res.stderr
-    msgs = outbox(initialized)
+    msgs = outbox_rows(initialized)
     assert len(msgs) == 1
     assert msgs[0]["to_addr"] == "eva@bakkerij.example" and msgs[0]["language"] == "nl"
     assert msgs[0]["kind"] == "subscription_invite"
@@ -96,7 +76,7 @@ def test_client_edit_invitation_goes_to_outbox_in_client_language(initialized, c
     cli.fails(5, "--as", "eva@bakkerij.example", "invoice", "list")
     # Without --allow-client-edit, nobody is invited.
     cli.ok("subscription", "add", "GAR", "--product", "sig-gws")
-    assert len(outbox(initialized)) == 1
+    assert len(outbox_rows(initialized)) == 1
 
 
 def test_bad_input_is_one_clear_line(initialized, cli):

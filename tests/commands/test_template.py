@@ -5,7 +5,9 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from tests.conftest import ADMIN
+import pytest
+
+from tests.helpers.store import ADMIN
 
 BOB = "bob@acme.example"
 
@@ -157,6 +159,7 @@ def test_diff_and_apply(initialized, cli):
     cli.fails(3, "template", "apply", "missing", "--client", "one")
 
 
+@pytest.mark.slow
 def test_database_keeps_one_default_under_concurrent_set_default(initialized, cli):
     for name in ("A", "B", "C"):
         cli.ok("template", "add", name)

@@ -11,7 +11,7 @@ import sys
 import pytest
 from PIL import Image
 
-from tests.conftest import ADMIN
+from tests.helpers.store import ADMIN
 
 
 def _image(path, fmt: str, size=(120, 40), noise: bool = False) -> bytes:
@@ -259,6 +259,7 @@ def test_big_tree_prints_every_node(initialized, cli, store_url):
     assert lines[-1] == "└── T2099  STANDARD · basic · 0 admins · no admin"
 
 
+@pytest.mark.slow
 def test_concurrent_crossing_moves_never_make_a_cycle(initialized, cli):
     cli.ok("tenant", "add", "A")
     cli.ok("tenant", "add", "B")

@@ -7,6 +7,7 @@ import stat
 import subprocess
 import sys
 
+import pytest
 from sqlalchemy import create_engine, text
 
 P1 = "Wolkenkratzer-Fahrrad-93"
@@ -198,6 +199,7 @@ def test_handover_checklist_admin_count_and_last_admin(initialized, cli):
               "--generate-password")  # fmt: skip
 
 
+@pytest.mark.slow
 def test_concurrent_adds_with_the_same_password_let_only_one_through(initialized, cli):
     cli.ok("tenant", "add", "T1")
     cli.ok("tenant", "add", "T2")

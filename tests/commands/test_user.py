@@ -3,7 +3,7 @@
 import csv
 import io
 
-from tests.conftest import ADMIN
+from tests.helpers.store import ADMIN
 
 
 def test_user_lifecycle_and_audit(initialized, cli):

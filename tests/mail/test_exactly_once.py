@@ -8,9 +8,11 @@ import subprocess
 import sys
 import time
 
-from tests.conftest import run_partnerctl
-from tests.mail.conftest import outbox_rows, queue_many
-from tests.mail.smtpd import wait_until
+import pytest
+
+from tests.helpers.cli import run_partnerctl
+from tests.helpers.mail import outbox_by_id, queue_many
+from tests.helpers.smtpd import wait_until
 
 
 def _spawn(*args: str, env: dict | None = None) -> subprocess.Popen:
@@ -25,6 +27,7 @@ def _spawn(*args: str, env: dict | None = None) -> subprocess.Popen:
     )
 
 
+@pytest.mark.slow
 def test_three_concurrent_senders_deliver_each_message_once(store_url, smtp_profile, smtp_handler):
     ids = queue_many(store_url, 300)
     smtp_handler.rcpt_delay = 0.003  # long enough a run that the three senders overlap
@@ -36,7 +39,7 @@ def test_three_concurrent_senders_deliver_each_message_once(store_url, smtp_prof
     counts = smtp_handler.message_ids()
     assert len(smtp_handler.received) == 300
     assert len(counts) == 300 and set(counts.values()) == {1}
-    rows = outbox_rows(store_url)
+    rows = outbox_by_id(store_url)
     assert {r["status"] for r in rows.values()} == {"sent"}
     assert sorted(rows) == sorted(ids)
     assert all(r["server_response"].startswith("250 ") for r in rows.values())
@@ -45,6 +48,7 @@ def test_three_concurrent_senders_deliver_each_message_once(store_url, smtp_prof
     assert sum(sent) == 300
 
 
+@pytest.mark.slow
 def test_sender_killed_mid_batch_loses_and_duplicates_nothing(store_url, smtp_profile, smtp_handler):
     queue_many(store_url, 30)
     smtp_handler.rcpt_delay = 0.05  # slow enough that the kill lands in the middle of the batch
@@ -60,7 +64,7 @@ def test_sender_killed_mid_batch_loses_and_duplicates_nothing(store_url, smtp_pr
     delivered_before = len(smtp_handler.received)
     assert 5 <= delivered_before < 30
 
-    rows = outbox_rows(store_url)
+    rows = outbox_by_id(store_url)
     sent = [r for r in rows.values() if r["status"] == "sent"]
     leased = [r for r in rows.values() if r["status"] == "pending" and r["lease_owner"]]
     assert len(sent) == delivered_before  # every accepted message was marked before the next one went
@@ -78,7 +82,7 @@ def test_sender_killed_mid_batch_loses_and_duplicates_nothing(store_url, smtp_pr
     assert late.returncode == 0, late.stderr
     counts = smtp_handler.message_ids()
     assert len(counts) == 30 and set(counts.values()) == {1}
-    assert {r["status"] for r in outbox_rows(store_url).values()} == {"sent"}
+    assert {r["status"] for r in outbox_by_id(store_url).values()} == {"sent"}
 
 
 def test_refused_recipient_fails_only_that_message(store_url, smtp_profile, smtp_handler, cli):
@@ -91,7 +95,7 @@ def test_refused_recipient_fails_only_that_message(store_url, smtp_profile, smtp
     assert "sent 6, failed 1, deferred 1, left 1" in res.stderr
     assert "User unknown" in res.stderr
 
-    rows = {r["to_addr"]: r for r in outbox_rows(store_url).values()}
+    rows = {r["to_addr"]: r for r in outbox_by_id(store_url).values()}
     assert rows["user3@example.com"]["status"] == "failed"
     assert "550 5.1.1" in rows["user3@example.com"]["last_error"]
     later = rows["user5@example.com"]

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 from aiosmtpd.smtp import AuthResult
 
-from tests.mail.conftest import outbox_rows, queue_many
-from tests.mail.smtpd import RecordingHandler, SmtpServer, free_port, self_signed_cert
+from tests.helpers.mail import outbox_by_id, queue_many
+from tests.helpers.smtpd import RecordingHandler, SmtpServer, free_port, self_signed_cert
 
 
 def test_dropped_connection_is_reopened_without_duplicates(store_url, smtp_profile, smtp_handler, cli):
@@ -27,7 +27,7 @@ def test_unreachable_server_defers_with_backoff_and_exits_9(store_url, smtp_prof
     before = datetime.now(UTC)
     res = cli.fails(9, "outbox", "send")
     assert "deferred 3" in res.stderr and "cannot reach 127.0.0.1" in res.stderr
-    for row in outbox_rows(store_url).values():
+    for row in outbox_by_id(store_url).values():
         assert row["status"] == "pending" and row["attempts"] == 1 and row["lease_owner"] is None
         next_at = row["next_attempt_at"]
         next_at = datetime.fromisoformat(next_at) if isinstance(next_at, str) else next_at

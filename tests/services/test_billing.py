@@ -13,28 +13,16 @@ from partnerctl.errors import Conflict, Forbidden, InvalidInput, NotFound
 from partnerctl.services import billing, clients, money
 from partnerctl.services import billing as subs
 from partnerctl.store.models import Invoice, InvoiceLine, Subscription
-from tests.services.test_subscriptions import (
-    admin,
-    make_bookkeeper,
-    make_client,
-    make_product,
-    open_engine,
-    scope,
-)
+from tests.helpers.store import add_bookkeeper, add_client, add_product, admin, scope
 
 TODAY = date(2026, 1, 5)
-
-
-@pytest.fixture
-def engine(store_url):
-    yield from open_engine(store_url)
 
 
 def test_catch_up_month_end_and_idempotence(engine):
     with scope(engine) as s:
         a = admin(s)
-        c = make_client(s, "A1")
-        p = make_product(s, "sig", "2.50")
+        c = add_client(s, "A1")
+        p = add_product(s, "sig", "2.50")
         sub = subs.add_subscription(s, a, client=c, product=p, seats=4, start=date(2026, 1, 31), today=TODAY)
         sub_id = sub.id
     with scope(engine) as s:
@@ -70,8 +58,8 @@ def test_catch_up_month_end_and_idempotence(engine):
 def test_dry_run_changes_nothing(engine):
     with scope(engine) as s:
         a = admin(s)
-        c = make_client(s, "A1")
-        p = make_product(s, "sig", "2.50")
+        c = add_client(s, "A1")
+        p = add_product(s, "sig", "2.50")
         sub_id = subs.add_subscription(s, a, client=c, product=p, start=date(2026, 1, 15), today=TODAY).id
     with scope(engine) as s:
         run = billing.run_billing(s, admin(s), as_of=date(2026, 2, 15), dry_run=True)
@@ -87,9 +75,9 @@ def test_dry_run_changes_nothing(engine):
 def test_only_active_subscriptions_are_billed_and_yearly_moves_a_year(engine):
     with scope(engine) as s:
         a = admin(s)
-        c = make_client(s, "A1")
-        p = make_product(s, "sig", "2.50")
-        y = make_product(s, "arch", "99.99", period="yearly")
+        c = add_client(s, "A1")
+        p = add_product(s, "sig", "2.50")
+        y = add_product(s, "arch", "99.99", period="yearly")
         active = subs.add_subscription(
             s, a, client=c, product=y, seats=3, start=date(2024, 2, 29), today=TODAY
         )
@@ -110,9 +98,9 @@ def test_only_active_subscriptions_are_billed_and_yearly_moves_a_year(engine):
 def test_currency_conversion_needs_an_explicit_rate(engine):
     with scope(engine) as s:
         a = admin(s)
-        jp = make_client(s, "JP1", currency="JPY")
-        eu = make_client(s, "EU1")
-        p = make_product(s, "sig", "2.35")
+        jp = add_client(s, "JP1", currency="JPY")
+        eu = add_client(s, "EU1")
+        p = add_product(s, "sig", "2.35")
         s_jp = subs.add_subscription(s, a, client=jp, product=p, seats=3, start=date(2026, 1, 1), today=TODAY)
         s_eu = subs.add_subscription(s, a, client=eu, product=p, seats=3, start=date(2026, 1, 1), today=TODAY)
     with scope(engine) as s:
@@ -155,7 +143,7 @@ def test_rate_validation_and_update(engine):
         assert [(r.base, r.quote, r.rate) for r in billing.list_rates(s)] == [
             ("EUR", "USD", Decimal("1.0815"))
         ]
-        bk = make_bookkeeper(s, "bob@acme.example")
+        bk = add_bookkeeper(s, "bob@acme.example")
         with pytest.raises(Forbidden):
             billing.set_rate(s, bk, "EUR", "DKK", "7.46")
         with pytest.raises(Forbidden):
@@ -169,9 +157,9 @@ def test_totals_add_up_exactly_to_the_invoices(engine):
     with scope(engine) as s:
         a = admin(s)
         billing.set_rate(s, a, "EUR", "USD", "1.0837")
-        products = [make_product(s, f"p{i}", price) for i, price in enumerate(prices)]
+        products = [add_product(s, f"p{i}", price) for i, price in enumerate(prices)]
         for n in range(12):
-            c = make_client(s, f"C{n:02d}", currency="USD" if n % 3 == 0 else "EUR")
+            c = add_client(s, f"C{n:02d}", currency="USD" if n % 3 == 0 else "EUR")
             subs.add_subscription(s, a, client=c, product=products[n % len(products)], seats=n + 1,
                                   start=date(2026, 1, 1 + n), today=TODAY)  # fmt: skip
     with scope(engine) as s:
@@ -198,8 +186,8 @@ def test_totals_add_up_exactly_to_the_invoices(engine):
 def test_unique_constraint_on_subscription_and_period(engine):
     with scope(engine) as s:
         a = admin(s)
-        c = make_client(s, "A1")
-        p = make_product(s, "sig", "2.50")
+        c = add_client(s, "A1")
+        p = add_product(s, "sig", "2.50")
         sub = subs.add_subscription(s, a, client=c, product=p, start=date(2026, 1, 1), today=TODAY)
         billing.run_billing(s, a, as_of=date(2026, 1, 1))
     with scope(engine) as s:
@@ -229,10 +217,10 @@ def test_unique_constraint_on_subscription_and_period(engine):
 def test_currency_lock_and_group_values(engine):
     with scope(engine) as s:
         a = admin(s)
-        c1 = make_client(s, "A1", groups=["retail", "north"])
-        c2 = make_client(s, "B2", groups=["retail"], currency="USD")
-        c3 = make_client(s, "C3")
-        p = make_product(s, "sig", "2.50")
+        c1 = add_client(s, "A1", groups=["retail", "north"])
+        c2 = add_client(s, "B2", groups=["retail"], currency="USD")
+        c3 = add_client(s, "C3")
+        p = add_product(s, "sig", "2.50")
         subs.add_subscription(s, a, client=c1, product=p, seats=4, start=date(2026, 1, 1), today=TODAY)
         subs.add_subscription(s, a, client=c2, product=p, seats=2, today=TODAY)
         gone = subs.add_subscription(s, a, client=c3, product=p, seats=7, today=TODAY)
@@ -254,20 +242,20 @@ def test_currency_lock_and_group_values(engine):
         # With a rate, B2's value is in its own currency, as `subscription list` shows it.
         billing.set_rate(s, a, "EUR", "USD", "1.1")
         assert by_group(a)["retail"] == (6, "EUR 10.00; USD 5.50")
-        bk = make_bookkeeper(s, "bob@acme.example", c2)
+        bk = add_bookkeeper(s, "bob@acme.example", c2)
         assert by_group(bk) == {"retail": (2, "USD 5.50")}
 
 
 def test_bookkeeper_sees_invoices_of_assigned_clients_only(engine):
     with scope(engine) as s:
         a = admin(s)
-        c1, c2 = make_client(s, "A1"), make_client(s, "B2")
-        p = make_product(s, "sig", "2.50")
+        c1, c2 = add_client(s, "A1"), add_client(s, "B2")
+        p = add_product(s, "sig", "2.50")
         for c in (c1, c2):
             subs.add_subscription(s, a, client=c, product=p, start=date(2026, 1, 1), today=TODAY)
         run = billing.run_billing(s, a, as_of=date(2026, 1, 1))
         by_client = {i.client_ref: i.number for i in run.invoices}
-        bk = make_bookkeeper(s, "bob@acme.example", c1)
+        bk = add_bookkeeper(s, "bob@acme.example", c1)
         assert [i.number for i in billing.list_invoices(s, bk)] == [by_client["A1"]]
         with pytest.raises(NotFound):
             billing.get_invoice(s, bk, by_client["B2"])

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -16,7 +14,7 @@ from partnerctl.errors import Conflict, Forbidden, NotFound
 from partnerctl.services import reminders
 from partnerctl.services.reminders import ScheduleSpec, current_period
 from partnerctl.store.models import ReminderSchedule
-from tests.conftest import ADMIN
+from tests.helpers.store import ADMIN, add_client, add_user, admin, assign, outbox_rows, store_session
 
 CPH = ZoneInfo("Europe/Copenhagen")
 
@@ -147,70 +145,6 @@ def test_parsers_reject_nonsense():
 # -- helpers over a real store ----------------------------------------------------------------------
 
 
-@contextmanager
-def store_session(url: str) -> Iterator:
-    from partnerctl.store.engine import make_engine, normalize_url, session_scope
-
-    engine = make_engine(normalize_url(url))
-    try:
-        with session_scope(engine) as s:
-            yield s
-    finally:
-        engine.dispose()
-
-
-def add_user(s, email: str, *, role="bookkeeper", language="en", active=True, name=""):
-    from partnerctl.store.models import User
-
-    user = User(email=email, name=name, role=role, language=language, active=active)
-    s.add(user)
-    s.flush()
-    return user
-
-
-def add_client(s, ref: str, *, name=None, missing=0, balance="100", ready=0, status="active", currency="EUR"):
-    from partnerctl.store.models import Client
-
-    name = name or f"Client {ref}"
-    client = Client(
-        ref=ref,
-        ref_key=ref.lower(),
-        name=name,
-        name_key=name.lower(),
-        status=status,
-        currency=currency,
-        missing_receipts=missing,
-        wallet_balance=Decimal(balance),
-        expenses_ready=ready,
-    )
-    s.add(client)
-    s.flush()
-    return client
-
-
-def assign(s, client, *users) -> None:
-    from partnerctl.store.models import ClientAssignment
-
-    for user in users:
-        s.add(ClientAssignment(client_id=client.id, user_id=user.id))
-    s.flush()
-
-
-def admin(s):
-    from partnerctl.services.users import get_user
-
-    return get_user(s, ADMIN)
-
-
-def outbox(url: str, kind: str = "digest") -> list[dict]:
-    with store_session(url) as s:
-        rows = s.execute(
-            sa.text("SELECT dedupe_key, to_addr, subject, body_text FROM outbox WHERE kind = :k ORDER BY id"),
-            {"k": kind},
-        ).mappings()
-        return [dict(r) for r in rows]
-
-
 def send(url: str, now: str, **kw):
     with store_session(url) as s:
         return reminders.queue_due_digests(s, ADMIN, clock=lambda: utc(now), **kw)
@@ -241,7 +175,7 @@ def team(initialized):
 def test_one_digest_per_user_and_period_covering_all_subscribed_clients(team):
     result = send(team, "2026-03-16T09:05")  # a Monday, 10:05 in Copenhagen
     assert result.periods == {"daily": "2026-03-16", "weekly": "2026-W12", "monthly": "2026-03"}
-    rows = {r["dedupe_key"]: r for r in outbox(team)}
+    rows = {r["dedupe_key"]: r for r in outbox_rows(team, "digest")}
     by_to = {}
     for r in rows.values():
         by_to.setdefault(r["to_addr"], []).append(r)
@@ -264,12 +198,12 @@ def test_one_digest_per_user_and_period_covering_all_subscribed_clients(team):
     # The same period again: nothing new, the records say so.
     again = send(team, "2026-03-16T09:20")
     assert again.nothing_due
-    assert len(outbox(team)) == 4
+    assert len(outbox_rows(team, "digest")) == 4
 
 
 def test_a_missed_period_is_sent_at_the_next_run_inside_it_and_never_twice(team):
     send(team, "2026-03-09T09:05")  # Monday: the weekly digests of W11
-    assert len([r for r in outbox(team) if ":weekly:2026-W11" in r["dedupe_key"]]) == 2
+    assert len([r for r in outbox_rows(team, "digest") if ":weekly:2026-W11" in r["dedupe_key"]]) == 2
     # The machine is down from Monday 16th morning until Wednesday 18th: W12 goes out on Wednesday.
     wednesday = send(team, "2026-03-18T14:00")
     assert sorted((d.email, d.frequency, d.period.key) for d in wednesday.queued) == [
@@ -278,7 +212,7 @@ def test_a_missed_period_is_sent_at_the_next_run_inside_it_and_never_twice(team)
         ("carl@acme.example", "daily", "2026-03-18"),
     ]
     # The missed daily digests of Monday and Tuesday are over: their periods have passed.
-    keys = [r["dedupe_key"] for r in outbox(team)]
+    keys = [r["dedupe_key"] for r in outbox_rows(team, "digest")]
     assert not any(k.endswith(("2026-03-16", "2026-03-17")) for k in keys)
     assert send(team, "2026-03-19T08:00").nothing_due  # Thursday 09:00 local: before the daily time
     thursday = send(team, "2026-03-19T09:00")
@@ -298,10 +232,10 @@ def test_empty_digests_deactivated_users_and_archived_clients(team):
         get_user(s, "bob@acme.example")
     dry = send(team, "2026-03-16T09:05", dry_run=True)
     assert dry.queued == [] and sorted(d.email for d in dry.empty) == [ADMIN, "bob@acme.example"]
-    assert outbox(team) == []  # a dry run writes nothing
+    assert outbox_rows(team, "digest") == []  # a dry run writes nothing
     result = send(team, "2026-03-16T09:05")
     assert result.queued == [] and len(result.empty) == 2
-    assert outbox(team) == []
+    assert outbox_rows(team, "digest") == []
     # The empty ones are recorded: --send-empty later in the same period does not resend anything.
     assert send(team, "2026-03-16T10:00", send_empty=True).nothing_due
     # Next week with --send-empty they go out; Carl (deactivated) still gets nothing.
@@ -381,7 +315,7 @@ def test_nudge_reaches_assigned_bookkeepers_once_per_24_hours(team):
             comment="Before Friday please",
             now=now + timedelta(hours=25),
         )
-    mails = outbox(team, "nudge")
+    mails = outbox_rows(team, "nudge")
     assert len(mails) == 6
     dutch = next(m for m in mails if m["to_addr"] == "bob@acme.example")
     assert (

@@ -11,74 +11,11 @@ from sqlmodel import select
 from partnerctl.errors import Conflict, Forbidden, InvalidInput, NotFound
 from partnerctl.services import billing as subs
 from partnerctl.services import money
-from partnerctl.store.models import Client, ClientAssignment, OutboxMessage, User
+from partnerctl.store.models import OutboxMessage, User
 from partnerctl.store.models.core import Period
+from tests.helpers.store import add_bookkeeper, add_client, add_product, admin, scope
 
-ADMIN = "anna@acme.example"
 TODAY = date(2026, 3, 10)
-
-
-# -- helpers shared with the billing tests --------------------------------------------------------
-
-
-def open_engine(store_url):
-    """An engine on the test store with a partner space and its admin (shared with the billing tests)."""
-    from partnerctl.store.engine import make_engine, normalize_url
-    from partnerctl.store.models import Partner
-
-    eng = make_engine(normalize_url(store_url))
-    with scope(eng) as s:
-        if s.exec(select(Partner)).first() is None:
-            from partnerctl.services.setup import init_partner_space
-
-            init_partner_space(s, partner="Acme Partners", admin_email=ADMIN, admin_name="Anna")
-    yield eng
-    eng.dispose()
-
-
-@pytest.fixture
-def engine(store_url):
-    yield from open_engine(store_url)
-
-
-def scope(engine):
-    from partnerctl.store.engine import session_scope
-
-    return session_scope(engine)
-
-
-def admin(s) -> User:
-    return s.exec(select(User).where(User.email == ADMIN)).one()
-
-
-def make_client(s, ref: str, *, currency="EUR", language="en", name=None, groups=()) -> Client:
-    from partnerctl.store.models import ClientGroup
-
-    client = Client(ref=ref, ref_key=ref.lower(), name=name or f"Client {ref}", name_key=(name or f"client {ref}").lower(),
-                    currency=currency, language=language)  # fmt: skip
-    s.add(client)
-    s.flush()
-    for g in groups:
-        s.add(ClientGroup(client_id=client.id, group_name=g))
-    s.flush()
-    return client
-
-
-def make_product(s, key: str, price: str, currency="EUR", period="monthly"):
-    from partnerctl.services.catalog import create_product
-
-    return create_product(s, admin(s), key=key, name=key.title(), price_per_seat=price, currency=currency,
-                          period=period)  # fmt: skip
-
-
-def make_bookkeeper(s, email: str, *clients: Client) -> User:
-    from partnerctl.services.users import create_user
-
-    user = create_user(s, admin(s), email=email, role="bookkeeper")
-    for c in clients:
-        s.add(ClientAssignment(client_id=c.id, user_id=user.id))
-    s.flush()
-    return user
 
 
 # -- pure arithmetic -------------------------------------------------------------------------------
@@ -114,8 +51,8 @@ def test_rounding_is_half_even_in_minor_units():
 def test_add_validates_input(engine):
     with scope(engine) as s:
         a = admin(s)
-        c = make_client(s, "C1")
-        p = make_product(s, "sig", "2.50")
+        c = add_client(s, "C1")
+        p = add_product(s, "sig", "2.50")
         with pytest.raises(InvalidInput, match="at least 1"):
             subs.add_subscription(s, a, client=c, product=p, seats=0, today=TODAY)
         with pytest.raises(InvalidInput, match="in the past"):
@@ -141,8 +78,8 @@ def test_add_validates_input(engine):
 
 def test_client_edit_invites_contact_in_client_language_without_billing_access(engine):
     with scope(engine) as s:
-        make_client(s, "NL1", language="nl", name="Bakkerij Jansen")
-        p = make_product(s, "sig-m365", "2.50")
+        add_client(s, "NL1", language="nl", name="Bakkerij Jansen")
+        p = add_product(s, "sig-m365", "2.50")
         users_before = len(s.exec(select(User)).all())
         sub = subs.create_subscription(
             s, admin(s), client_ref="NL1", product_key="sig-m365", seats=5, allow_client_edit=True,
@@ -183,11 +120,11 @@ def test_invitation_is_translated(language, phrase):
 def test_bookkeeper_sees_only_assigned_clients_and_cannot_change(engine):
     with scope(engine) as s:
         a = admin(s)
-        c1, c2 = make_client(s, "A1"), make_client(s, "B2")
-        p = make_product(s, "sig", "2.50")
+        c1, c2 = add_client(s, "A1"), add_client(s, "B2")
+        p = add_product(s, "sig", "2.50")
         s1 = subs.add_subscription(s, a, client=c1, product=p, today=TODAY)
         s2 = subs.add_subscription(s, a, client=c2, product=p, today=TODAY)
-        bk = make_bookkeeper(s, "bob@acme.example", c1)
+        bk = add_bookkeeper(s, "bob@acme.example", c1)
         assert [v.id for v in subs.list_subscriptions(s, bk)] == [s1.id]
         assert {v.id for v in subs.list_subscriptions(s, a)} == {s1.id, s2.id}
         assert subs.show_subscription(s, bk, s1.id).client_ref == "A1"
@@ -202,9 +139,9 @@ def test_bookkeeper_sees_only_assigned_clients_and_cannot_change(engine):
 def test_list_filters_and_monthly_value(engine):
     with scope(engine) as s:
         a = admin(s)
-        c1, c2 = make_client(s, "A1", name="Alpha"), make_client(s, "B2", name="Beta", currency="USD")
-        p = make_product(s, "sig", "2.50")
-        y = make_product(s, "arch", "100", period="yearly")
+        c1, c2 = add_client(s, "A1", name="Alpha"), add_client(s, "B2", name="Beta", currency="USD")
+        p = add_product(s, "sig", "2.50")
+        y = add_product(s, "arch", "100", period="yearly")
         s1 = subs.add_subscription(s, a, client=c1, product=p, seats=4, today=TODAY)
         s2 = subs.add_subscription(s, a, client=c1, product=y, seats=1, payer="client", today=TODAY,
                                    next_payment=date(2026, 6, 1))  # fmt: skip
@@ -235,8 +172,8 @@ def test_list_filters_and_monthly_value(engine):
 def test_suspend_resume_cancel(engine):
     with scope(engine) as s:
         a = admin(s)
-        c = make_client(s, "A1")
-        p = make_product(s, "sig", "2.50")
+        c = add_client(s, "A1")
+        p = add_product(s, "sig", "2.50")
         sub = subs.add_subscription(s, a, client=c, product=p, start=date(2026, 1, 31), today=TODAY)
         subs.suspend_subscription(s, a, sub.id)
         with pytest.raises(Conflict):

@@ -14,30 +14,7 @@ from partnerctl.services import tenants as svc
 from partnerctl.services.tenants import passwords
 from partnerctl.store.models import User
 from partnerctl.store.models.tenants import Tenant, TenantAdmin
-
-ADMIN = "anna@acme.example"
-
-
-@pytest.fixture
-def engine(store_url):
-    from partnerctl.services.setup import init_partner_space
-    from partnerctl.store.engine import make_engine, normalize_url, session_scope
-
-    eng = make_engine(normalize_url(store_url))
-    with session_scope(eng) as s:
-        init_partner_space(s, partner="Acme Partners", admin_email=ADMIN, admin_name="Anna")
-    yield eng
-    eng.dispose()
-
-
-def scope(engine, readonly=False):
-    from partnerctl.store.engine import session_scope
-
-    return session_scope(engine, readonly=readonly)
-
-
-def admin(s) -> User:
-    return s.exec(select(User).where(User.email == ADMIN)).one()
+from tests.helpers.store import admin, scope
 
 
 def _bulk_tree(s, fanout: int, levels: int, chain: int) -> int:
