@@ -1,4 +1,4 @@
-"""`partnerctl billing ...` and `invoice ...` through the CLI, including two concurrent cron runs."""
+"""`partnerctl billing ...` through the CLI: runs, the report, rates, and two concurrent cron runs."""
 
 from __future__ import annotations
 
@@ -56,18 +56,7 @@ def test_billing_run_invoices_and_report(initialized, cli):
     assert cli.ok("billing", "run", "--as-of", "2026-03-31", "-o", "json").json() == []  # nothing new
 
     invoices = cli.ok("invoice", "list", "-o", "json").json()
-    assert len(invoices) == 6 and len({i["number"] for i in invoices}) == 6
-    one = cli.ok("invoice", "show", invoices[0]["number"], "-o", "json").json()
-    assert one["lines"][0]["seats"] == 3 and one["lines"][0]["amount"] == "7.50" and one["client"] == "BAK"
-    assert (
-        "Signatures for Microsoft 365"
-        in cli.ok("invoice", "show", invoices[0]["number"], "-o", "table").stdout
-    )
-    assert [i["client"] for i in cli.ok("invoice", "list", "--client", "GAR", "-o", "json").json()] == [
-        "GAR"
-    ] * 2
-    cli.fails(3, "invoice", "show", "INV-1999-000001")
-
+    assert len(invoices) == 6
     report = cli.ok("billing", "report", "-o", "json").json()
     for row in report:
         mine = [

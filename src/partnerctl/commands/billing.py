@@ -1,4 +1,4 @@
-"""`partnerctl billing ...` and `partnerctl invoice ...`: billing runs, exchange rates and invoices."""
+"""`partnerctl billing ...`: billing runs, the invoice report and the exchange-rate table."""
 
 from __future__ import annotations
 
@@ -7,23 +7,24 @@ from typing import Annotated
 import typer
 
 from partnerctl.commands._common import get_ctx, parse_date, sub_app
+from partnerctl.commands.invoice import (
+    ClientFilter,
+    SinceFilter,
+    UntilFilter,
+    invoice_row,
+    read_invoices,
+    totals_line,
+)
 from partnerctl.output import Column
 
-billing_app = sub_app("Run billing and keep the exchange-rate table.")
+app = sub_app("Run billing and keep the exchange-rate table.")
 rate_app = sub_app("Explicit exchange rates; billing never converts without one.")
-invoice_app = sub_app("Read invoices.")
-billing_app.add_typer(
-    rate_app, name="rate", help="Explicit exchange rates; billing never converts without one."
-)
+app.add_typer(rate_app, name="rate", help="Explicit exchange rates; billing never converts without one.")
 
 RUN_COLUMNS = [
     Column("number"), Column("client"), Column("product"), Column("seats", justify="right"),
     Column("period_start", "period start"), Column("period_end", "period end"),
     Column("total", justify="right"), Column("currency"), Column("payer"),
-]  # fmt: skip
-INVOICE_COLUMNS = [
-    Column("number"), Column("client"), Column("issue_date", "issued"), Column("period_start", "period start"),
-    Column("period_end", "period end"), Column("total", justify="right"), Column("currency"), Column("payer"),
 ]  # fmt: skip
 RATE_COLUMNS = [
     Column("base"),
@@ -39,17 +40,7 @@ TOTAL_COLUMNS = [
 ]
 
 
-def _totals_line(totals: dict) -> str:
-    return ", ".join(f"{amount} {currency}" for currency, amount in sorted(totals.items())) or "nothing"
-
-
-# Invoice filters shared by `billing report` and `invoice list`.
-ClientFilter = Annotated[str | None, typer.Option("--client", help="Only this client (reference).")]
-SinceFilter = Annotated[str | None, typer.Option("--since", help="Issued on or after this date.")]
-UntilFilter = Annotated[str | None, typer.Option("--until", help="Issued before this date.")]
-
-
-@billing_app.command("run")
+@app.command("run")
 def run(
     ctx: typer.Context,
     as_of: Annotated[
@@ -70,16 +61,11 @@ def run(
     day = parse_date(as_of, "--as-of")
     with app_ctx.session(readonly=dry_run) as s:
         result = billing.run_billing(s, app_ctx.actor(s), as_of=day, dry_run=dry_run)
-    rows = [
-        {"number": i.number, "client": i.client_ref, "product": i.product, "seats": i.seats,
-         "period_start": i.period_start, "period_end": i.period_end, "total": i.total,
-         "currency": i.currency, "payer": i.payer, "subscription_id": i.subscription_id}
-        for i in result.invoices
-    ]  # fmt: skip
+    rows = [{**invoice_row(i), "product": i.product, "seats": i.seats} for i in result.invoices]
     app_ctx.out.rows(rows, RUN_COLUMNS, empty=None)
     verb = "would create" if dry_run else "created"
     app_ctx.out.message(
-        f"{verb} {len(rows)} invoice(s) as of {result.as_of}; total {_totals_line(result.totals())}"
+        f"{verb} {len(rows)} invoice(s) as of {result.as_of}; total {totals_line(result.totals())}"
     )
     for skipped in result.skipped:
         app_ctx.out.warn(f"subscription {skipped.subscription_id} ({skipped.client_ref}, {skipped.product}) "
@@ -88,7 +74,7 @@ def run(
         raise PartialFailure(f"{len(result.skipped)} subscription(s) not billed; the others were")
 
 
-@billing_app.command("report")
+@app.command("report")
 def report(
     ctx: typer.Context,
     client: ClientFilter = None,
@@ -99,9 +85,7 @@ def report(
     from partnerctl.services import billing
 
     app_ctx = get_ctx(ctx)
-    since_d, until_d = parse_date(since, "--since"), parse_date(until, "--until")
-    with app_ctx.session(readonly=True) as s:
-        totals = billing.invoice_totals(s, app_ctx.actor(s), client_ref=client, since=since_d, until=until_d)
+    totals = read_invoices(ctx, billing.invoice_totals, client, since, until)
     rows = [
         {"currency": t.currency, "payer": t.payer, "invoices": t.invoices, "total": t.total} for t in totals
     ]
@@ -143,55 +127,3 @@ def rate_list(ctx: typer.Context) -> None:
     app_ctx.out.rows(
         rows, RATE_COLUMNS, empty="no exchange rates: set one with `partnerctl billing rate set`"
     )
-
-
-def invoice_row(inv) -> dict:
-    return {
-        "number": inv.number, "client": inv.client_ref, "client_name": inv.client_name,
-        "subscription_id": inv.subscription_id, "issue_date": inv.issue_date, "period_start": inv.period_start,
-        "period_end": inv.period_end, "total": inv.total, "currency": inv.currency, "payer": inv.payer,
-    }  # fmt: skip
-
-
-@invoice_app.command("list")
-def invoice_list(
-    ctx: typer.Context,
-    client: ClientFilter = None,
-    since: SinceFilter = None,
-    until: UntilFilter = None,
-) -> None:
-    """List invoices by issue date."""
-    from partnerctl.services import billing
-
-    app_ctx = get_ctx(ctx)
-    since_d, until_d = parse_date(since, "--since"), parse_date(until, "--until")
-    with app_ctx.session(readonly=True) as s:
-        invoices = billing.list_invoices(s, app_ctx.actor(s), client_ref=client, since=since_d, until=until_d)
-    rows = [invoice_row(i) for i in invoices]
-    app_ctx.out.rows(rows, INVOICE_COLUMNS, empty="no invoices")
-    if app_ctx.out.format == "table" and rows:
-        totals: dict = {}
-        for r in rows:
-            totals[r["currency"]] = totals.get(r["currency"], 0) + r["total"]
-        app_ctx.out.message(f"{len(rows)} invoice(s), total {_totals_line(totals)}")
-
-
-@invoice_app.command("show")
-def invoice_show(ctx: typer.Context, number: Annotated[str, typer.Argument(help="Invoice number.")]) -> None:
-    """Show one invoice with its lines."""
-    from partnerctl.services import billing
-
-    app_ctx = get_ctx(ctx)
-    with app_ctx.session(readonly=True) as s:
-        detail = billing.get_invoice(s, app_ctx.actor(s), number)
-    data = {**invoice_row(detail), "lines": detail.lines}
-    if app_ctx.out.format in ("json", "jsonl"):
-        app_ctx.out.item(data)
-        return
-    head = {k: v for k, v in data.items() if k != "lines"}
-    app_ctx.out.item(head, title=detail.number)
-    line_cols = [
-        Column("description"), Column("seats", justify="right"), Column("unit_price", "unit price", justify="right"),
-        Column("price_currency", "price cur."), Column("rate", justify="right"), Column("amount", justify="right"),
-    ]  # fmt: skip
-    app_ctx.out.rows(detail.lines, line_cols)

@@ -25,7 +25,7 @@ def init(
 
     Example: partnerctl init --partner "Acme Partners" --admin-email anna@acme.example
     """
-    from partnerctl.services.setup import init_partner_space
+    from partnerctl.services.setup import DEFAULT_TEMPLATE_NAME, init_partner_space
     from partnerctl.store.engine import normalize_url, redact
 
     app_ctx = get_ctx(ctx)
@@ -41,27 +41,11 @@ def init(
     with app_ctx.session() as s:
         result = init_partner_space(s, partner=partner, admin_email=admin_email, admin_name=admin_name)
 
-    settings = app_ctx.settings
-    profile_note = None
-    existing = settings.profiles.get(profile_name)
-    # The password never goes into config.toml; it comes from the secret chain.
-    store_value = url.set(password=None).render_as_string(hide_password=False)
-    if existing is None:
-        settings.profiles[profile_name] = config.Profile(
-            profile_name, {"store": store_value, "user": result.admin}
-        )
-        settings.current_profile = settings.current_profile or profile_name
-        app_ctx.save_settings()
-        profile_note = f"profile {profile_name!r} created and points at this store"
-    elif existing.store != store_value:
-        profile_note = (
-            f"profile {profile_name!r} already points at {redact(existing.store or '')}; "
-            f"add one for this store with `partnerctl profile add NAME --store URL --user {result.admin}`"
-        )
+    profile_note = _remember_profile(app_ctx, profile_name, url, result.admin)
     out = app_ctx.out
     if result.created:
         out.message(f"initialised partner space {result.partner!r} in {redact(url)}")
-        out.message(f"admin: {result.admin}; default template: Standard")
+        out.message(f"admin: {result.admin}; default template: {DEFAULT_TEMPLATE_NAME}")
     else:
         out.message(
             f"already initialised: partner space {result.partner!r} in {redact(url)}; nothing changed"
@@ -70,3 +54,24 @@ def init(
         out.message(note)
     if profile_note:
         out.message(profile_note)
+
+
+def _remember_profile(app_ctx, profile_name: str, url, admin: str) -> str | None:
+    """Create the profile for this store unless one of that name exists; what to tell the user."""
+    from partnerctl.store.engine import redact
+
+    settings = app_ctx.settings
+    existing = settings.profiles.get(profile_name)
+    # The password never goes into config.toml; it comes from the secret chain.
+    store_value = url.set(password=None).render_as_string(hide_password=False)
+    if existing is None:
+        settings.profiles[profile_name] = config.Profile(profile_name, {"store": store_value, "user": admin})
+        settings.current_profile = settings.current_profile or profile_name
+        app_ctx.save_settings()
+        return f"profile {profile_name!r} created and points at this store"
+    if existing.store != store_value:
+        return (
+            f"profile {profile_name!r} already points at {redact(existing.store or '')}; "
+            f"add one for this store with `partnerctl profile add NAME --store URL --user {admin}`"
+        )
+    return None

@@ -15,14 +15,10 @@ USER_COLUMNS = [Column("email"), Column("name"), Column("role"), Column("languag
 
 
 def user_row(user) -> dict:
-    return {
-        "email": user.email,
-        "name": user.name,
-        "role": user.role,
-        "language": user.language,
-        "active": user.active,
-        "created_at": user.created_at,
-    }
+    """A user as the audit log shows it, and when it was added."""
+    from partnerctl.services import users
+
+    return {**users.user_snapshot(user), "created_at": user.created_at}
 
 
 @app.command("add")

@@ -13,6 +13,7 @@ from partnerctl.store.models.core import IntegrationKind, Period
 
 
 def product_snapshot(p: Product) -> dict:
+    """A product as the audit log and `product list` show it."""
     return {
         "key": p.key,
         "name": p.name,
@@ -63,6 +64,11 @@ def list_products(session: Session) -> list[Product]:
     return list(session.exec(select(Product).order_by(Product.key)))
 
 
+def integration_snapshot(i: Integration) -> dict:
+    """An integration as the audit log and `integration list` show it."""
+    return {"key": i.key, "name": i.name, "kind": i.kind}
+
+
 def create_integration(
     session: Session, actor: User, *, key: str, name: str, kind: str = "other"
 ) -> Integration:
@@ -79,9 +85,13 @@ def create_integration(
     session.add(integration)
     session.flush()
     audit.record(
-        session, actor, "integration.add", "integration", integration.key,
-        after={"key": integration.key, "name": integration.name, "kind": integration.kind},
-    )  # fmt: skip
+        session,
+        actor,
+        "integration.add",
+        "integration",
+        integration.key,
+        after=integration_snapshot(integration),
+    )
     return integration
 
 

@@ -54,6 +54,17 @@ def anchor_day_for(day: date) -> int:
     return 31 if day.day == calendar.monthrange(day.year, day.month)[1] else day.day
 
 
+def first_due_on_or_after(due: date, period: Period | str, anchor_day: int | None, day: date) -> date:
+    """The first payment date from `due` on (whole periods, on the anchor day) that is not before
+    `day`: where a resumed subscription picks up, the periods in between left unbilled."""
+    current, count = due, 0
+    while current < day:
+        count += 1
+        # Counted from `due`, not stepped, so a clamped month (Feb 28) does not move the anchor.
+        current = add_period(due, period, anchor_day, count)
+    return current
+
+
 # -- exchange rates and value ---------------------------------------------------------------------
 
 
@@ -69,13 +80,30 @@ def conversion_rate(rates: Rates, source: str, target: str) -> Decimal | None:
     return rates.get((source, target))
 
 
+def convert(amount: Decimal, source: str, target: str, rates: Rates) -> tuple[Decimal, Decimal] | None:
+    """(rate, amount x rate rounded once to `target`'s minor units); None when no explicit rate
+    converts `source` to `target`. Callers convert a total, never a unit price, so one rounding happens."""
+    rate = conversion_rate(rates, source, target)
+    if rate is None:
+        return None
+    return rate, round_money(amount * rate, target)
+
+
+def period_amount(
+    seats: int, product: Product, currency: str, rates: Rates
+) -> tuple[Decimal, Decimal] | None:
+    """(rate, amount) of one billing period of `seats` in `currency`: what an invoice line charges.
+    None when no explicit rate converts the product's currency."""
+    return convert(Decimal(seats) * product.price_per_seat, product.currency, currency, rates)
+
+
 def monthly_value(seats: int, product: Product, client_currency: str, rates: Rates) -> tuple[Decimal, str]:
     """Seats x price per month in the client's currency, rounded once; in the product's own currency
     when no explicit rate converts it (an amount is never guessed)."""
     amount = Decimal(seats) * product.price_per_seat
     if Period(product.period) == Period.yearly:
         amount = amount / 12
-    rate = conversion_rate(rates, product.currency, client_currency)
-    if rate is None:
+    converted = convert(amount, product.currency, client_currency, rates)
+    if converted is None:
         return round_money(amount, product.currency), product.currency
-    return round_money(amount * rate, client_currency), client_currency
+    return converted[1], client_currency

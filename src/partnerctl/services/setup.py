@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from partnerctl.services import audit
 from partnerctl.services.partner import get_partner
+from partnerctl.services.templates import find_template, get_default
 from partnerctl.services.tenants import ensure_master_tenant
 from partnerctl.services.users import create_user, find_user
 from partnerctl.services.validation import normalize_email, require_text
@@ -51,12 +52,10 @@ def init_partner_space(
 
 def ensure_default_template(session: Session, actor: User) -> ConfigTemplate:
     """Every partner space has a default template from the start."""
-    current = session.exec(select(ConfigTemplate).where(ConfigTemplate.is_default == True)).first()  # noqa: E712
+    current = get_default(session)
     if current is not None:
         return current
-    existing = session.exec(
-        select(ConfigTemplate).where(ConfigTemplate.name_key == DEFAULT_TEMPLATE_NAME.lower())
-    ).first()
+    existing = find_template(session, DEFAULT_TEMPLATE_NAME)
     if existing is not None:
         existing.is_default = True
         session.add(existing)

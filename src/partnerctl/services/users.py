@@ -14,6 +14,7 @@ from partnerctl.store.types import utcnow
 
 
 def user_snapshot(user: User) -> dict:
+    """A user as the audit log shows it (and `user show`, with the creation time)."""
     return {
         "email": user.email,
         "name": user.name,

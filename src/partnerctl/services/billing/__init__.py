@@ -5,34 +5,23 @@ This module is the area's public surface: other areas and commands import from h
 
 from __future__ import annotations
 
+from partnerctl.services.billing.currency_lock import assert_currency_change_allowed, client_invoice_count
 from partnerctl.services.billing.invoices import (
-    BillingRun,
-    InvoiceDetail,
-    InvoiceResult,
-    InvoiceRow,
-    Skipped,
-    TotalRow,
-    assert_currency_change_allowed,
-    client_invoice_count,
     get_invoice,
     invoice_totals,
     list_invoices,
-    list_rates,
-    run_billing,
-    set_rate,
+    totals_by_currency,
 )
+from partnerctl.services.billing.rates import list_rates, set_rate
+from partnerctl.services.billing.run import run_billing
 from partnerctl.services.billing.subscriptions import (
     INVITE_TEMPLATE,
-    SORTS,
-    SubscriptionView,
     add_subscription,
     cancel_subscription,
     create_subscription,
     edit_subscription,
-    get_subscription,
     list_subscriptions,
     parse_payer,
-    parse_status,
     resume_subscription,
     show_subscription,
     subscription_snapshot,
@@ -40,15 +29,7 @@ from partnerctl.services.billing.subscriptions import (
 )
 
 __all__ = [
-    "BillingRun",
     "INVITE_TEMPLATE",
-    "InvoiceDetail",
-    "InvoiceResult",
-    "InvoiceRow",
-    "SORTS",
-    "Skipped",
-    "SubscriptionView",
-    "TotalRow",
     "add_subscription",
     "assert_currency_change_allowed",
     "cancel_subscription",
@@ -56,17 +37,16 @@ __all__ = [
     "create_subscription",
     "edit_subscription",
     "get_invoice",
-    "get_subscription",
     "invoice_totals",
     "list_invoices",
     "list_rates",
     "list_subscriptions",
     "parse_payer",
-    "parse_status",
     "resume_subscription",
     "run_billing",
     "set_rate",
     "show_subscription",
     "subscription_snapshot",
     "suspend_subscription",
+    "totals_by_currency",
 ]

@@ -12,7 +12,7 @@ from partnerctl.errors import Conflict, InvalidInput, NotFound
 from partnerctl.services import audit
 from partnerctl.services.access import get_client_for, require_admin, visible_clients_filter
 from partnerctl.services.catalog import get_product
-from partnerctl.services.money import add_period, anchor_day_for, monthly_value, rate_table
+from partnerctl.services.money import anchor_day_for, first_due_on_or_after, monthly_value, rate_table
 from partnerctl.services.outbox import queue_template
 from partnerctl.services.partner import partner_name
 from partnerctl.services.validation import normalize_email, require_text
@@ -112,7 +112,17 @@ def _view(sub: Subscription, client: Client, product: Product, rates: dict) -> S
     )
 
 
-# -- add ------------------------------------------------------------------------------------------
+# -- the client editor ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EditorChange:
+    """Who may edit the subscription's content from the client's side, after a change."""
+
+    allow: bool
+    name: str | None
+    email: str | None
+    invite: bool  # a new editor or a new address: (re-)send the invitation
 
 
 def _validate_editor(contact_name: str | None, contact_email: str | None) -> tuple[str, str]:
@@ -121,6 +131,30 @@ def _validate_editor(contact_name: str | None, contact_email: str | None) -> tup
             "--allow-client-edit needs the client contact: pass --contact-name and --contact-email"
         )
     return require_text(contact_name, "contact name"), normalize_email(contact_email, field="contact e-mail")
+
+
+def editor_change(
+    current: Subscription | None, allow: bool | None, contact_name: str | None, contact_email: str | None
+) -> EditorChange | None:
+    """What `--allow-client-edit` (True), `--no-client-edit` (False) and the contact options make of
+    the client editor of `current` (None: a new subscription); None when they change nothing.
+    The contact options only go with client editing; a contact left out stays as it was."""
+    if allow is False:
+        if contact_name or contact_email:
+            raise InvalidInput("--contact-name and --contact-email do not go with --no-client-edit")
+        return EditorChange(False, None, None, invite=False)
+    if not (allow or contact_name or contact_email):
+        return None
+    allowed_now = current is not None and current.allow_client_edit
+    name = contact_name or (current.editor_name if allowed_now else None)
+    email = contact_email or (current.editor_email if allowed_now else None)
+    if not allow and not allowed_now:
+        raise InvalidInput("--contact-name and --contact-email only apply with --allow-client-edit")
+    name, email = _validate_editor(name, email)
+    return EditorChange(True, name, email, invite=not allowed_now or email != current.editor_email)
+
+
+# -- add ------------------------------------------------------------------------------------------
 
 
 def add_subscription(
@@ -154,11 +188,7 @@ def add_subscription(
     next_payment = next_payment or start
     if next_payment < start:
         raise InvalidInput(f"next payment date {next_payment} is before the start date {start}")
-    editor_name = editor_email = None
-    if allow_client_edit:
-        editor_name, editor_email = _validate_editor(contact_name, contact_email)
-    elif contact_name or contact_email:
-        raise InvalidInput("--contact-name and --contact-email only apply with --allow-client-edit")
+    editor = editor_change(None, allow_client_edit or None, contact_name, contact_email)
     sub = Subscription(
         client_id=client.id,
         product_id=product.id,
@@ -168,13 +198,13 @@ def add_subscription(
         next_payment_date=next_payment,
         anchor_day=anchor_day_for(next_payment),
         allow_client_edit=allow_client_edit,
-        editor_name=editor_name,
-        editor_email=editor_email,
+        editor_name=editor.name if editor else None,
+        editor_email=editor.email if editor else None,
         created_by=actor if isinstance(actor, str) else actor.email,
     )
     session.add(sub)
     session.flush()
-    if allow_client_edit:
+    if editor and editor.invite:
         _invite_editor(session, sub, client, product)
     audit.record(session, actor, "subscription.add", "subscription", str(sub.id),
                  after={**subscription_snapshot(sub, product.key), "client": client.ref})  # fmt: skip
@@ -323,46 +353,46 @@ def edit_subscription(
     contact_email: str | None = None,
     today: date | None = None,
 ) -> Subscription:
+    """Change seats, payer, next payment date or the client editor (admins only); a new editor or
+    a new editor address is (re-)invited."""
     require_admin(actor, "subscription edit")
     sub = get_subscription(session, actor, sub_id)
     _mutable(sub, "editing it")
-    product = session.get(Product, sub.product_id)
-    before = subscription_snapshot(sub, product.key)
-    changed = False
-    if seats is not None:
-        if seats < 1:
-            raise InvalidInput(f"seats must be at least 1, not {seats}")
-        sub.seats, changed = seats, True
-    if payer is not None:
-        sub.payer, changed = parse_payer(payer), True
-    if next_payment is not None:
-        if next_payment < (today or date.today()):
-            raise InvalidInput(f"next payment date {next_payment} is in the past")
-        sub.next_payment_date, sub.anchor_day, changed = next_payment, anchor_day_for(next_payment), True
-    invite = False
-    if allow_client_edit is False:
-        sub.allow_client_edit, sub.editor_name, sub.editor_email, changed = False, None, None, True
-        if contact_name or contact_email:
-            raise InvalidInput("--contact-name and --contact-email do not go with --no-client-edit")
-    elif allow_client_edit or contact_name or contact_email:
-        name = contact_name or (sub.editor_name if sub.allow_client_edit else None)
-        email = contact_email or (sub.editor_email if sub.allow_client_edit else None)
-        if not allow_client_edit and not sub.allow_client_edit:
-            raise InvalidInput("--contact-name and --contact-email only apply with --allow-client-edit")
-        name, email = _validate_editor(name, email)
-        invite = not sub.allow_client_edit or email != sub.editor_email
-        sub.allow_client_edit, sub.editor_name, sub.editor_email, changed = True, name, email, True
-    if not changed:
+    changes = _plain_changes(seats, payer, next_payment, today or date.today())
+    editor = editor_change(sub, allow_client_edit, contact_name, contact_email)
+    if editor is not None:
+        changes.update(allow_client_edit=editor.allow, editor_name=editor.name, editor_email=editor.email)
+    if not changes:
         raise InvalidInput(
             "nothing to change: pass --seats, --payer, --next-payment, --allow-client-edit or --no-client-edit"
         )
+    product = session.get(Product, sub.product_id)
+    before = subscription_snapshot(sub, product.key)
+    for name, value in changes.items():
+        setattr(sub, name, value)
     sub.updated_at = utcnow()
     session.add(sub)
     session.flush()
-    if invite:
+    if editor is not None and editor.invite:
         _invite_editor(session, sub, session.get(Client, sub.client_id), product)
     _audit_change(session, actor, "subscription.edit", sub, before)
     return sub
+
+
+def _plain_changes(seats: int | None, payer: str | None, next_payment: date | None, today: date) -> dict:
+    """The validated new values of the options given (pure); a new next payment date moves the anchor."""
+    changes: dict = {}
+    if seats is not None:
+        if seats < 1:
+            raise InvalidInput(f"seats must be at least 1, not {seats}")
+        changes["seats"] = seats
+    if payer is not None:
+        changes["payer"] = parse_payer(payer)
+    if next_payment is not None:
+        if next_payment < today:
+            raise InvalidInput(f"next payment date {next_payment} is in the past")
+        changes.update(next_payment_date=next_payment, anchor_day=anchor_day_for(next_payment))
+    return changes
 
 
 def suspend_subscription(session: Session, actor: User, sub_id: int) -> Subscription:
@@ -392,11 +422,9 @@ def resume_subscription(
     today = today or date.today()
     product = session.get(Product, sub.product_id)
     before = subscription_snapshot(sub, product.key)
-    nxt, n = sub.next_payment_date, 0
-    while nxt < today:
-        n += 1
-        nxt = add_period(sub.next_payment_date, product.period, sub.anchor_day, n)
-    sub.next_payment_date = nxt
+    sub.next_payment_date = first_due_on_or_after(
+        sub.next_payment_date, product.period, sub.anchor_day, today
+    )
     sub.status, sub.suspended_at, sub.updated_at = SubscriptionStatus.active, None, utcnow()
     session.add(sub)
     session.flush()

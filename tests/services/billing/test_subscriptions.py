@@ -1,4 +1,4 @@
-"""Subscription services: period arithmetic, validation, the client-editor invitation, isolation, states."""
+"""Subscription services: validation, the client editor and its invitation, isolation, states."""
 
 from __future__ import annotations
 
@@ -10,39 +10,10 @@ from sqlmodel import select
 
 from partnerctl.errors import Conflict, Forbidden, InvalidInput, NotFound
 from partnerctl.services import billing as subs
-from partnerctl.services import money
 from partnerctl.store.models import OutboxMessage, User
-from partnerctl.store.models.core import Period
 from tests.helpers.store import add_bookkeeper, add_client, add_product, admin, scope
 
 TODAY = date(2026, 3, 10)
-
-
-# -- pure arithmetic -------------------------------------------------------------------------------
-
-
-def test_month_end_stays_month_end():
-    d, seen = date(2026, 1, 31), []
-    for _ in range(4):
-        d = money.add_period(d, Period.monthly, 31)
-        seen.append(d)
-    assert seen == [date(2026, 2, 28), date(2026, 3, 31), date(2026, 4, 30), date(2026, 5, 31)]
-    assert money.add_period(date(2028, 1, 31), "monthly", 31) == date(2028, 2, 29)
-    # Anchor 30: February clamps, March returns to the 30th.
-    assert money.add_period(date(2026, 2, 28), "monthly", 30) == date(2026, 3, 30)
-    # Yearly from a leap day: Feb 28 in common years, back to Feb 29 in the next leap year.
-    assert money.add_period(date(2024, 2, 29), "yearly", 29) == date(2025, 2, 28)
-    assert money.add_period(date(2027, 2, 28), "yearly", 29) == date(2028, 2, 29)
-    assert money.add_period(date(2026, 12, 15), "monthly", 15, count=3) == date(2027, 3, 15)
-
-
-def test_rounding_is_half_even_in_minor_units():
-    assert money.round_money(Decimal("0.125"), "EUR") == Decimal("0.12")
-    assert money.round_money(Decimal("0.135"), "EUR") == Decimal("0.14")
-    assert money.round_money(Decimal("2.5"), "JPY") == Decimal("2")
-    assert money.round_money(Decimal("3.5"), "JPY") == Decimal("4")
-    assert money.round_money(Decimal("1.0005"), "KWD") == Decimal("1.000")
-    assert str(money.round_money(Decimal("7"), "EUR")) == "7.00"
 
 
 # -- add ---------------------------------------------------------------------------------------------
@@ -102,6 +73,35 @@ def test_client_edit_invites_contact_in_client_language_without_billing_access(e
         assert (sub.allow_client_edit, sub.editor_email) == (False, None)
 
 
+def test_contact_options_need_client_editing_on_add_and_edit_alike(engine):
+    """One rule for `subscription add` and `edit`: the contact options only go with client editing."""
+    with scope(engine) as s:
+        a = admin(s)
+        c = add_client(s, "C1")
+        p = add_product(s, "sig", "2.50")
+        with pytest.raises(InvalidInput) as on_add:
+            subs.add_subscription(s, a, client=c, product=p, contact_email="eva@c1.example", today=TODAY)
+        sub = subs.add_subscription(s, a, client=c, product=p, today=TODAY)
+        with pytest.raises(InvalidInput) as on_edit:
+            subs.edit_subscription(s, a, sub.id, contact_email="eva@c1.example", today=TODAY)
+        assert str(on_add.value) == str(on_edit.value)
+        assert "only apply with --allow-client-edit" in str(on_edit.value)
+        with pytest.raises(InvalidInput, match="do not go with --no-client-edit"):
+            subs.edit_subscription(s, a, sub.id, allow_client_edit=False, contact_name="Eva", today=TODAY)
+        with pytest.raises(InvalidInput, match="needs the client contact") as on_add:
+            subs.add_subscription(s, a, client=c, product=p, allow_client_edit=True, contact_name="Eva",
+                                  today=TODAY)  # fmt: skip
+        with pytest.raises(InvalidInput, match="needs the client contact") as on_edit:
+            subs.edit_subscription(s, a, sub.id, allow_client_edit=True, contact_name="Eva", today=TODAY)
+        assert str(on_add.value) == str(on_edit.value)
+        # Once the client edits, a contact option alone changes the editor; the same address is no re-invite.
+        subs.edit_subscription(s, a, sub.id, allow_client_edit=True, contact_name="Eva",
+                               contact_email="eva@c1.example", today=TODAY)  # fmt: skip
+        subs.edit_subscription(s, a, sub.id, contact_name="Eva Jansen", today=TODAY)
+        assert (sub.editor_name, sub.editor_email) == ("Eva Jansen", "eva@c1.example")
+        assert [m.to_addr for m in s.exec(select(OutboxMessage))] == ["eva@c1.example"]
+
+
 @pytest.mark.parametrize("language,phrase", [("de", "lädt Sie ein"), ("fr", "vous invite"),
                                              ("da", "inviterer dig"), ("en", "invites you")])  # fmt: skip
 def test_invitation_is_translated(language, phrase):
@@ -151,9 +151,7 @@ def test_list_filters_and_monthly_value(engine):
         assert by_id[s2.id].monthly_value == Decimal("8.33")  # 100 / 12, half-even
         # No EUR->USD rate yet: shown in the product's currency, never guessed.
         assert (by_id[s3.id].monthly_value, by_id[s3.id].currency) == (Decimal("5.00"), "EUR")
-        from partnerctl.services.billing import set_rate
-
-        set_rate(s, a, "EUR", "USD", "1.08")
+        subs.set_rate(s, a, "EUR", "USD", "1.08")
         v3 = subs.show_subscription(s, a, s3.id)
         assert (v3.monthly_value, v3.currency) == (Decimal("5.40"), "USD")
         assert [v.id for v in subs.list_subscriptions(s, a, payer="client")] == [s2.id]
