@@ -30,6 +30,7 @@ from partnerctl.store.models import (
     ReminderSubscription,
     User,
 )
+from partnerctl.store.models.reminders import ALL_TOPICS
 from partnerctl.store.schema import upgrade
 
 CLIENTS_PER_USER = 20
@@ -94,7 +95,7 @@ def populate(engine, first_user: int, last_user: int) -> None:
                         "user_id": uid,
                         "client_id": cid,
                         "frequency": "weekly",
-                        "topics": list(reminders.ALL_TOPICS),
+                        "topics": list(ALL_TOPICS),
                         "created_at": now,
                         "updated_at": now,
                     }

@@ -1,4 +1,4 @@
-"""Shared fixtures: isolation, a fresh store on SQLite and PostgreSQL, and a CLI runner."""
+"""Shared fixtures: isolation, a fresh store on SQLite and PostgreSQL, a CLI runner, a test SMTP server."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from partnerctl.cli import click_command
 from partnerctl.context import dispose_engines
 from tests.helpers.pg import PG_ENV, postgres_admin_url, truncate_all
+from tests.helpers.smtpd import RecordingHandler, SmtpServer
 from tests.helpers.store import ADMIN, open_engine
 
 _ENV_TO_CLEAR = (
@@ -218,3 +219,30 @@ def initialized(store_url: str, cli: Cli) -> str:
 def engine(store_url: str):
     """An engine on a fresh store holding a partner space and its admin, for service tests."""
     yield from open_engine(store_url)
+
+
+@pytest.fixture
+def smtp_handler() -> RecordingHandler:
+    return RecordingHandler()
+
+
+@pytest.fixture
+def smtp_server(smtp_handler: RecordingHandler):
+    """A real SMTP server on loopback (aiosmtpd), recording what it accepts (mail and outbox tests)."""
+    with SmtpServer(smtp_handler) as server:
+        yield server
+
+
+@pytest.fixture
+def smtp_profile(initialized, cli, smtp_server: SmtpServer) -> SmtpServer:
+    """The active profile sends over plain SMTP to the test server."""
+    for key, value in (
+        ("mail.transport", "smtp"),
+        ("mail.from", "Acme Partners <noreply@acme.example>"),
+        ("mail.smtp.host", "127.0.0.1"),
+        ("mail.smtp.port", str(smtp_server.port)),
+        ("mail.smtp.security", "none"),
+        ("mail.smtp.timeout", "10"),
+    ):
+        cli.ok("profile", "set", key, value)
+    return smtp_server

@@ -1,9 +1,12 @@
-"""`partnerctl outbox ...`: list, show, retry, test, send to the default Maildir, exit codes."""
+"""`partnerctl outbox ...`: list, show, retry, test, send to the default Maildir, exit codes, start-up."""
 
 from __future__ import annotations
 
 import mailbox
+import subprocess
+import sys
 
+import pytest
 import sqlalchemy as sa
 
 from partnerctl.config import data_dir
@@ -136,3 +139,30 @@ def test_smtp_without_host_or_password_is_a_config_error(initialized, cli):
     res = cli.fails(7, "outbox", "send")
     assert "PARTNERCTL_SMTP_PASSWORD" in res.stderr
     cli.fails(2, "profile", "set", "mail.smtp.password", "hunter2")
+
+
+# Runs the CLI in this process, then reports which of partnerctl's ORM modules it loaded.
+ORM_PROBE = """
+import sys
+from partnerctl.cli import app
+try:
+    app(sys.argv[1:], standalone_mode=False)
+except SystemExit:
+    pass
+ours = ("partnerctl.store.models", "partnerctl.services.outbox")
+print("LOADED=" + ",".join(sorted(m for m in sys.modules if m.startswith(ours))))
+"""
+
+
+@pytest.mark.slow
+def test_send_does_not_import_the_orm_models(initialized, cli):
+    _queue_tests(cli, "en")
+    proc = subprocess.run(
+        [sys.executable, "-c", ORM_PROBE, "outbox", "send"], capture_output=True, text=True, timeout=60
+    )
+    assert "sent 1," in proc.stderr, proc.stderr
+    loaded = proc.stdout.split("LOADED=")[1].split()[0].split(",")
+    # Delivery works on a Core table: the models (a fifth of a second to import) stay out of `outbox send`.
+    assert "partnerctl.services.outbox.delivery" in loaded
+    assert [m for m in loaded if m.startswith("partnerctl.store.models")] == []
+    assert "partnerctl.services.outbox.queue" not in loaded

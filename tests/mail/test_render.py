@@ -1,16 +1,11 @@
-"""Message texts per language with English fallback and config-dir overrides; MIME composition."""
+"""Message texts per language with English fallback and config-dir overrides."""
 
 from __future__ import annotations
-
-import email
-from datetime import UTC, datetime
-from email.policy import default
 
 import pytest
 
 from partnerctl.config import config_dir
 from partnerctl.errors import ConfigMissing, InvalidInput
-from partnerctl.mail.message import OutgoingMessage, build_email, message_id
 from partnerctl.mail.render import SHIPPED_LANGUAGES, render
 
 CONTEXT = {"actor": "Anna", "email": "bob@example.com", "at": "2026-01-05 10:00 UTC"}
@@ -70,39 +65,3 @@ def test_override_without_subject_line_is_a_clear_config_error():
     bad.write_text("Bonjour\n\ntexte\n", encoding="utf-8")
     with pytest.raises(ConfigMissing, match="Subject"):
         render("test", "fr", CONTEXT)
-
-
-def _msg(key: str = "welcome:client:42", html: str | None = None) -> OutgoingMessage:
-    return OutgoingMessage(
-        id=1,
-        dedupe_key=key,
-        to_addr="Bob Client <bob@example.com>",
-        from_addr=None,
-        subject="Welkom bij Acme — uw account",
-        body_text="Hallo Bob,\n\nwelkom.\n",
-        body_html=html,
-        created_at=datetime(2026, 1, 5, 9, 30, tzinfo=UTC),
-    )
-
-
-def test_composed_message_has_the_headers_and_a_stable_message_id():
-    first = build_email(_msg(), "Acme <noreply@acme.example>")
-    again = build_email(_msg(), "Acme <noreply@acme.example>")
-    parsed = email.message_from_bytes(first.as_bytes(), policy=default)
-    assert parsed["From"] == "Acme <noreply@acme.example>"
-    assert parsed["To"] == "Bob Client <bob@example.com>"
-    assert parsed["Subject"] == "Welkom bij Acme — uw account"
-    assert parsed["Date"].datetime == datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
-    assert parsed["Message-ID"] == again["Message-ID"]
-    assert parsed["Message-ID"].endswith("@acme.example>")
-    assert message_id("welcome:client:43", "noreply@acme.example") != parsed["Message-ID"]
-    assert parsed.get_content_type() == "text/plain"
-    assert parsed.get_content() == "Hallo Bob,\n\nwelkom.\n"
-
-
-def test_html_makes_a_multipart_alternative():
-    composed = build_email(_msg(html="<p>Hallo <b>Bob</b></p>"), "noreply@acme.example")
-    parsed = email.message_from_bytes(composed.as_bytes(), policy=default)
-    assert parsed.get_content_type() == "multipart/alternative"
-    assert [p.get_content_type() for p in parsed.iter_parts()] == ["text/plain", "text/html"]
-    assert "<b>Bob</b>" in parsed.get_body(("html",)).get_content()

@@ -226,7 +226,7 @@ def show(
     message_id: Annotated[int, typer.Argument(help="The message id (from `outbox list`).")],
 ) -> None:
     """Show one message: its status, headers and body (admins only)."""
-    from partnerctl.mail.message import build_email
+    from partnerctl.mail.message import OutgoingMessage, build_email
     from partnerctl.services import outbox
     from partnerctl.services.access import require_admin
 
@@ -236,21 +236,8 @@ def show(
         require_admin(app_ctx.actor(s), "outbox show")
         m = outbox.get_message(s, message_id)
         row = message_row(m)
-        from partnerctl.mail.message import OutgoingMessage
-
-        email = build_email(
-            OutgoingMessage(
-                id=m.id,
-                dedupe_key=m.dedupe_key,
-                to_addr=m.to_addr,
-                from_addr=m.from_addr,
-                subject=m.subject,
-                body_text=m.body_text,
-                body_html=m.body_html,
-                created_at=m.created_at,
-            ),
-            settings.from_addr,
-        )
+        # The headers exactly as delivery would compose them (same Message-ID, same From).
+        email = build_email(OutgoingMessage.from_row(m), settings.from_addr)
         row["headers"] = {k: str(v) for k, v in email.items() if k != "Content-Type"}
         row["body_text"] = m.body_text
         row["body_html"] = m.body_html

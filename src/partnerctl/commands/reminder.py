@@ -31,12 +31,8 @@ PLAN_COLUMNS = [
 
 def _deliver(app_ctx, result_row: dict) -> None:
     """Deliver the outbox as `partnerctl outbox send` does (the queue is committed already)."""
-    try:
-        from partnerctl.commands.outbox import send_now
-    except ImportError:
-        app_ctx.out.warn("outbox delivery is not available in this build; run `partnerctl outbox send`")
-        result_row["delivered"] = None
-        return
+    from partnerctl.commands.outbox import send_now
+
     report = send_now(app_ctx)
     result_row["delivered"] = report.sent
     result_row["delivery_failed"] = report.failed

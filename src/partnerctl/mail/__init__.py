@@ -1,1 +1,4 @@
-"""Outgoing e-mail: composing messages from templates and delivering the outbox (Maildir, SMTP)."""
+"""Outgoing e-mail: render (texts per language), message (MIME composition), transport (Maildir, SMTP).
+
+Callers import the module they need; services/outbox/delivery.py drives message and transport.
+"""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from email.contentmanager import raw_data_manager
 from email.generator import BytesGenerator
@@ -29,6 +29,15 @@ class OutgoingMessage:
     body_html: str | None
     created_at: datetime
     attempts: int = 0
+
+    @classmethod
+    def from_row(cls, row: object) -> OutgoingMessage:
+        """The message of an outbox row: an ORM object or a Core row with at least OUTGOING_COLUMNS."""
+        return cls(**{name: getattr(row, name) for name in OUTGOING_COLUMNS})
+
+
+# The outbox columns an OutgoingMessage is made of (delivery reads exactly these).
+OUTGOING_COLUMNS = tuple(f.name for f in fields(OutgoingMessage))
 
 
 def message_id(dedupe_key: str, from_addr: str) -> str:
@@ -80,7 +89,7 @@ def build_email(msg: OutgoingMessage, default_from: str) -> EmailMessage:
 
 # Printable ASCII words separated by single spaces: what compat32 folding leaves exactly as it is when
 # the whole line fits in max_line_length (a test checks this against the stdlib folder).
-_PLAIN_HEADER = re.compile(r"[!-~]+(?: [!-~]+)*")
+PLAIN_HEADER = re.compile(r"[!-~]+(?: [!-~]+)*")
 
 
 class _Generator(BytesGenerator):
@@ -98,7 +107,7 @@ class _Generator(BytesGenerator):
             if (
                 type(value) is str
                 and (not limit or len(name) + 2 + len(value) <= limit)
-                and _PLAIN_HEADER.fullmatch(value)
+                and PLAIN_HEADER.fullmatch(value)
             ):
                 write(f"{name}: {value}{self.policy.linesep}".encode("ascii"))
             else:
@@ -123,10 +132,10 @@ def _envelope_address(value: str) -> str:
 
 
 # A bare address with nothing parseaddr() would change (no display name, quotes, comments or spaces).
-_BARE_ADDRESS = re.compile(r"[^\s<>()\[\]\\,;:\"@]+@[^\s<>()\[\]\\,;:\"@]+")
+BARE_ADDRESS = re.compile(r"[^\s<>()\[\]\\,;:\"@]+@[^\s<>()\[\]\\,;:\"@]+")
 
 
 def envelope_recipient(msg: OutgoingMessage) -> str:
-    if _BARE_ADDRESS.fullmatch(msg.to_addr):
+    if BARE_ADDRESS.fullmatch(msg.to_addr):
         return msg.to_addr
     return parseaddr(msg.to_addr)[1] or msg.to_addr

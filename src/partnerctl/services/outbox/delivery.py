@@ -2,9 +2,10 @@
 
 Every step is its own short transaction on the Engine:
 1. claim: pending, due, unleased rows get `lease_owner`/`lease_until` (PostgreSQL: FOR UPDATE SKIP
-   LOCKED, so concurrent senders take disjoint rows; SQLite: the IMMEDIATE transaction of
-   store.engine's IMMEDIATE begin serialises claimers), in one UPDATE ... RETURNING;
-2. send each message with no transaction open (a slow mail server never holds a lock);
+   LOCKED, so concurrent senders take disjoint rows; SQLite: store.engine begins write transactions
+   IMMEDIATE, which serialises claimers), in one UPDATE ... RETURNING;
+2. compose each message (partnerctl.mail.message) and hand it to the transport (partnerctl.mail.transport)
+   with no transaction open (a slow mail server never holds a lock);
 3. mark each message sent (with the server's answer), failed, or deferred with a backoff — one commit
    per message, before the next one is handed over, so a process killed at any moment leaves at most
    the one message that was on the wire unmarked; its lease expires and the next run sends it.
@@ -24,7 +25,13 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from partnerctl.mail.message import OutgoingMessage, build_email, envelope_recipient, envelope_sender
+from partnerctl.mail.message import (
+    OUTGOING_COLUMNS,
+    OutgoingMessage,
+    build_email,
+    envelope_recipient,
+    envelope_sender,
+)
 from partnerctl.mail.transport import (
     MailSettings,
     PermanentFailure,
@@ -43,8 +50,9 @@ MAX_ATTEMPTS = 20
 
 # The columns delivery touches, as a plain Core table: importing the ORM models (all of them, through
 # store.models) would add a fifth of a second to every `outbox send`. A test checks that these match
-# store.models.outbox.OutboxMessage, the one source of the schema.
-_TABLE = sa.Table(
+# store.models.outbox.OutboxMessage, the one source of the schema, and another that `outbox send`
+# never imports store.models.
+DELIVERY_TABLE = sa.Table(
     "outbox",
     sa.MetaData(),
     sa.Column("id", sa.Integer, primary_key=True),
@@ -95,9 +103,9 @@ class DeliveryReport:
 
 def _due_clause(now):
     return sa.and_(
-        _TABLE.c.status == PENDING,
-        _TABLE.c.next_attempt_at <= now,
-        sa.or_(_TABLE.c.lease_until.is_(None), _TABLE.c.lease_until < now),
+        DELIVERY_TABLE.c.status == PENDING,
+        DELIVERY_TABLE.c.next_attempt_at <= now,
+        sa.or_(DELIVERY_TABLE.c.lease_until.is_(None), DELIVERY_TABLE.c.lease_until < now),
     )
 
 
@@ -109,28 +117,15 @@ def _reader(engine: Engine):
 def count_due(engine: Engine) -> int:
     with _reader(engine) as conn:
         return conn.execute(
-            sa.select(sa.func.count()).select_from(_TABLE).where(_due_clause(utcnow()))
+            sa.select(sa.func.count()).select_from(DELIVERY_TABLE).where(_due_clause(utcnow()))
         ).scalar_one()
 
 
 def count_pending(engine: Engine) -> int:
     with _reader(engine) as conn:
         return conn.execute(
-            sa.select(sa.func.count()).select_from(_TABLE).where(_TABLE.c.status == PENDING)
+            sa.select(sa.func.count()).select_from(DELIVERY_TABLE).where(DELIVERY_TABLE.c.status == PENDING)
         ).scalar_one()
-
-
-_CLAIMED = (
-    "id",
-    "dedupe_key",
-    "to_addr",
-    "from_addr",
-    "subject",
-    "body_text",
-    "body_html",
-    "created_at",
-    "attempts",
-)
 
 
 def claim(engine: Engine, owner: str, limit: int, lease_seconds: float) -> list[OutgoingMessage]:
@@ -141,19 +136,19 @@ def claim(engine: Engine, owner: str, limit: int, lease_seconds: float) -> list[
     store.engine), so claimers are serialised.
     """
     now = utcnow()
-    due = sa.select(_TABLE.c.id).where(_due_clause(now)).order_by(_TABLE.c.id).limit(limit)
+    due = sa.select(DELIVERY_TABLE.c.id).where(_due_clause(now)).order_by(DELIVERY_TABLE.c.id).limit(limit)
     if not is_sqlite(engine.url):
         due = due.with_for_update(skip_locked=True)
     statement = (
-        sa.update(_TABLE)
-        .where(_TABLE.c.id.in_(due.scalar_subquery()))
+        sa.update(DELIVERY_TABLE)
+        .where(DELIVERY_TABLE.c.id.in_(due.scalar_subquery()))
         .values(lease_owner=owner, lease_until=now + timedelta(seconds=lease_seconds))
-        .returning(*(_TABLE.c[name] for name in _CLAIMED))
+        .returning(*(DELIVERY_TABLE.c[name] for name in OUTGOING_COLUMNS))
     )
     with engine.begin() as conn:
         rows = conn.execute(statement).all()
     # RETURNING follows no ORDER BY: send in id (queueing) order.
-    return sorted((OutgoingMessage(**row._asdict()) for row in rows), key=lambda m: m.id)
+    return sorted((OutgoingMessage.from_row(row) for row in rows), key=lambda m: m.id)
 
 
 class _Marker:
@@ -188,11 +183,11 @@ class _Marker:
             mark = "%({})s" if self.postgres else ":{}"
             sets = ", ".join(f"{k} = {mark.format(k)}" for k in keys)
             sql = (
-                f"UPDATE {_TABLE.name} SET {sets}, lease_owner = NULL, lease_until = NULL, "
+                f"UPDATE {DELIVERY_TABLE.name} SET {sets}, lease_owner = NULL, lease_until = NULL, "
                 f"attempts = attempts + 1 WHERE id = {mark.format('message_id')} "
                 f"AND lease_owner = {mark.format('owner')}"
             )
-            processors = [(k, _TABLE.c[k].type._cached_bind_processor(self.dialect)) for k in keys]
+            processors = [(k, DELIVERY_TABLE.c[k].type._cached_bind_processor(self.dialect)) for k in keys]
             statement = self._statements[keys] = (sql, [(k, p) for k, p in processors if p is not None])
         return statement
 
@@ -257,8 +252,8 @@ def release(engine: Engine, owner: str) -> None:
     """Give back whatever this sender still holds, so the next run need not wait for the lease."""
     with engine.begin() as conn:
         conn.execute(
-            sa.update(_TABLE)
-            .where(_TABLE.c.lease_owner == owner, _TABLE.c.status == PENDING)
+            sa.update(DELIVERY_TABLE)
+            .where(DELIVERY_TABLE.c.lease_owner == owner, DELIVERY_TABLE.c.status == PENDING)
             .values(lease_owner=None, lease_until=None)
         )
 

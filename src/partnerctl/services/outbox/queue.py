@@ -1,15 +1,93 @@
-"""Queueing outgoing e-mail in the caller's transaction; delivery lives in partnerctl.mail."""
+"""Queueing outgoing e-mail in the caller's transaction: one row per message, deduplicated by key.
+
+Every path that queues mail builds its row with message_values (rendered_values for a rendered
+template): one at a time with a dedupe look-up (queue_message, queue_template), or many in one
+statement (queue_many, for digests). Delivery is services/outbox/delivery.py.
+"""
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, func, select
 
 from partnerctl.errors import Conflict, InvalidInput, NotFound
+from partnerctl.mail.render import render
 from partnerctl.services import audit
 from partnerctl.services.access import require_admin
 from partnerctl.services.validation import normalize_email, normalize_language
 from partnerctl.store.models import OutboxMessage, User
 from partnerctl.store.models.outbox import OutboxStatus
+from partnerctl.store.types import utcnow
+
+
+class RenderedMail(Protocol):
+    """A rendered message (mail.render.Rendered, a rendered digest): what its outbox row is made of."""
+
+    subject: str
+    text: str
+    html: str | None
+    language: str
+
+
+def message_values(
+    *,
+    dedupe_key: str,
+    kind: str,
+    to: str,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    language: str = "en",
+    at: datetime | None = None,
+) -> dict[str, object]:
+    """The column values of a new outbox row, pending and due at `at` (now by default)."""
+    stamp = at or utcnow()
+    return {
+        "dedupe_key": dedupe_key,
+        "kind": kind,
+        "to_addr": to,
+        "subject": subject,
+        "body_text": text,
+        "body_html": html,
+        "language": language,
+        "status": OutboxStatus.pending.value,
+        "attempts": 0,
+        "next_attempt_at": stamp,
+        "created_at": stamp,
+    }
+
+
+def rendered_values(
+    rendered: RenderedMail, *, dedupe_key: str, kind: str, to: str, at: datetime | None = None
+) -> dict[str, object]:
+    """message_values for a rendered message: its subject, bodies and the language it was rendered in."""
+    return message_values(
+        dedupe_key=dedupe_key,
+        kind=kind,
+        to=to,
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        language=rendered.language,
+        at=at,
+    )
+
+
+def _queue_values(session: Session, values: dict[str, object]) -> tuple[OutboxMessage, bool]:
+    existing = session.exec(
+        select(OutboxMessage).where(OutboxMessage.dedupe_key == values["dedupe_key"])
+    ).first()
+    if existing is not None:
+        return existing, False
+    message = OutboxMessage(**values)
+    session.add(message)
+    session.flush()
+    return message, True
 
 
 def queue_message(
@@ -24,21 +102,10 @@ def queue_message(
     language: str = "en",
 ) -> tuple[OutboxMessage, bool]:
     """Queue one message; the same dedupe key twice keeps one message. Returns (message, created)."""
-    existing = session.exec(select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key)).first()
-    if existing is not None:
-        return existing, False
-    message = OutboxMessage(
-        dedupe_key=dedupe_key,
-        kind=kind,
-        to_addr=to,
-        subject=subject,
-        body_text=text,
-        body_html=html,
-        language=language,
+    values = message_values(
+        dedupe_key=dedupe_key, kind=kind, to=to, subject=subject, text=text, html=html, language=language
     )
-    session.add(message)
-    session.flush()
-    return message, True
+    return _queue_values(session, values)
 
 
 def queue_template(
@@ -52,27 +119,22 @@ def queue_template(
     kind: str | None = None,
 ) -> tuple[OutboxMessage, bool]:
     """Render a shipped (or overridden) mail template in the recipient's language and queue it."""
-    from partnerctl.mail.render import render
-
     rendered = render(template, language, context)
-    return queue_message(
-        session,
-        dedupe_key=dedupe_key,
-        kind=kind or template,
-        to=to,
-        subject=rendered.subject,
-        text=rendered.text,
-        html=rendered.html,
-        language=rendered.language,
+    return _queue_values(
+        session, rendered_values(rendered, dedupe_key=dedupe_key, kind=kind or template, to=to)
     )
+
+
+def queue_many(session: Session, rows: Sequence[dict[str, object]]) -> None:
+    """Queue message_values rows with one bulk INSERT; the caller knows their dedupe keys are new."""
+    if rows:
+        session.execute(sa.insert(OutboxMessage), list(rows))
 
 
 def list_messages(
     session: Session, *, status: str | None = None, limit: int = 50, kind: str | None = None
 ) -> list[OutboxMessage]:
     """Newest first."""
-    from sqlmodel import col
-
     query = select(OutboxMessage)
     if status is not None:
         query = query.where(OutboxMessage.status == parse_status(status))
@@ -82,8 +144,7 @@ def list_messages(
 
 
 def count_by_status(session: Session) -> dict[str, int]:
-    from sqlmodel import func
-
+    """How many messages are pending, sent and failed (every status, zeros included)."""
     rows = session.exec(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all()
     counts = {s.value: 0 for s in OutboxStatus}
     counts.update({str(status): n for status, n in rows})
@@ -106,8 +167,6 @@ def get_message(session: Session, message_id: int) -> OutboxMessage:
 
 def retry_message(session: Session, actor: User, message_id: int) -> OutboxMessage:
     """Put a failed message back in the queue, due now (admins only)."""
-    from partnerctl.store.types import utcnow
-
     require_admin(actor, "outbox retry")
     message = get_message(session, message_id)
     if message.status != OutboxStatus.failed:
@@ -130,10 +189,6 @@ def retry_message(session: Session, actor: User, message_id: int) -> OutboxMessa
 
 def queue_test_message(session: Session, actor: User, *, to: str, language: str = "en") -> OutboxMessage:
     """Queue the shipped `test` template to `to`, to check the mail set-up end to end (admins only)."""
-    import uuid
-
-    from partnerctl.store.types import utcnow
-
     require_admin(actor, "outbox test")
     address = normalize_email(to)
     lang = normalize_language(language)

@@ -1,106 +1,42 @@
 """Reminders: the partner-wide schedule, digest subscriptions, queueing digests once, nudges.
 
 This module is the area's public surface: other areas and commands import from here only.
+The modules: schedule (periods in the schedule's timezone), topics (what a reminder says about a
+client), subscriptions (who gets which digest), digests (plan, render, queue once), nudges.
 """
 
 from __future__ import annotations
 
 from partnerctl.services.reminders.digests import (
-    Digest,
-    DigestRenderer,
-    RenderedDigest,
-    Section,
-    SendResult,
     digest_context,
     plan_digests,
     preview_digests,
     queue_due_digests,
-    render_sections,
 )
-from partnerctl.services.reminders.nudges import (
-    NUDGE_REPEAT_WINDOW,
-    NudgeResult,
-    nudge,
-)
+from partnerctl.services.reminders.nudges import nudge
 from partnerctl.services.reminders.schedule import (
-    FREQUENCIES,
-    SCHEDULE_ID,
-    WEEKDAYS,
-    Clock,
-    Period,
-    ScheduleSpec,
-    current_period,
     get_schedule,
-    lock_schedule,
-    parse_frequency,
-    parse_monthday,
-    parse_time,
-    parse_timezone,
-    parse_weekday,
     schedule_view,
     set_schedule,
     system_clock,
-    utc_now,
 )
 from partnerctl.services.reminders.subscriptions import (
-    Subscribed,
-    SubscriptionRow,
     list_subscriptions,
-    resolve_client,
     subscribe,
-    target_user,
     unsubscribe,
-)
-from partnerctl.services.reminders.topics import (
-    LABELS,
-    format_amount,
-    is_outstanding,
-    labels_for,
-    parse_topics,
 )
 
 __all__ = [
-    "Clock",
-    "Digest",
-    "DigestRenderer",
-    "FREQUENCIES",
-    "LABELS",
-    "NUDGE_REPEAT_WINDOW",
-    "NudgeResult",
-    "Period",
-    "RenderedDigest",
-    "SCHEDULE_ID",
-    "ScheduleSpec",
-    "Section",
-    "SendResult",
-    "Subscribed",
-    "SubscriptionRow",
-    "WEEKDAYS",
-    "current_period",
     "digest_context",
-    "format_amount",
     "get_schedule",
-    "is_outstanding",
-    "labels_for",
     "list_subscriptions",
-    "lock_schedule",
     "nudge",
-    "parse_frequency",
-    "parse_monthday",
-    "parse_time",
-    "parse_timezone",
-    "parse_topics",
-    "parse_weekday",
     "plan_digests",
     "preview_digests",
     "queue_due_digests",
-    "render_sections",
-    "resolve_client",
     "schedule_view",
     "set_schedule",
     "subscribe",
     "system_clock",
-    "target_user",
     "unsubscribe",
-    "utc_now",
 ]

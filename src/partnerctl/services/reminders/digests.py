@@ -6,12 +6,15 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from html import escape
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from partnerctl.mail.render import render
 from partnerctl.services import audit
 from partnerctl.services.access import require_admin
+from partnerctl.services.outbox import queue_many, rendered_values
 from partnerctl.services.partner import partner_name
 from partnerctl.services.reminders.schedule import (
     FREQUENCIES,
@@ -26,11 +29,10 @@ from partnerctl.services.reminders.schedule import (
     utc_now,
 )
 from partnerctl.services.reminders.subscriptions import target_user
-from partnerctl.services.reminders.topics import format_amount, is_outstanding, labels_for
+from partnerctl.services.reminders.topics import figure_text, is_outstanding, labels_for, recipient_name
 from partnerctl.store.models import (
     Client,
     ClientAssignment,
-    OutboxMessage,
     ReminderDigest,
     ReminderSchedule,
     ReminderSubscription,
@@ -38,8 +40,7 @@ from partnerctl.store.models import (
 )
 from partnerctl.store.models.clients import ClientStatus
 from partnerctl.store.models.core import Role
-from partnerctl.store.models.outbox import OutboxStatus
-from partnerctl.store.models.reminders import ALL_TOPICS, DigestStatus, Topic
+from partnerctl.store.models.reminders import ALL_TOPICS, DigestStatus
 from partnerctl.store.types import utcnow
 
 
@@ -124,21 +125,20 @@ def _client_figures(session: Session, periods: dict[str, Period], user_id: int |
 def _section(client: tuple, topics: Sequence[str], language: str) -> Section:
     ref, name, currency, missing, balance, ready = client
     labels = labels_for(language)
-    figures = []
-    for topic in topics:
-        if topic == Topic.balance:
-            shown = format_amount(balance, currency, language)
-        elif topic == Topic.missing_receipts:
-            shown = str(missing)
-        else:
-            shown = str(ready)
-        figures.append((labels[topic], shown, is_outstanding(topic, missing, balance, ready)))
+    figures = tuple(
+        (
+            labels[topic],
+            figure_text(topic, missing, balance, ready, currency, language),
+            is_outstanding(topic, missing, balance, ready),
+        )
+        for topic in topics
+    )
     outstanding = sum(1 for *_, due in figures if due)
     lines = [f"{name} ({ref})"]
     lines += [f"  {'*' if due else '-'} {label}: {shown}" for label, shown, due in figures]
     if not outstanding:
         lines.append(f"  ({labels['nothing']})")
-    return Section(ref, name, tuple(figures), outstanding, "\n".join(lines))
+    return Section(ref, name, figures, outstanding, "\n".join(lines))
 
 
 def plan_digests(
@@ -166,7 +166,7 @@ def plan_digests(
             continue
         freq = str(freq)
         if current is None or current.user_id != uid or current.frequency != freq:
-            current = Digest(uid, email, name or email.split("@")[0], language, freq, periods[freq])
+            current = Digest(uid, email, recipient_name(name, email), language, freq, periods[freq])
             digests.append(current)
         topics = topic_cache.get(topics_raw)
         if topics is None:
@@ -225,8 +225,6 @@ class DigestRenderer:
     def _template(self, language: str, keys: Iterable[str]) -> tuple[str, str, str | None, str]:
         found = self._templates.get(language)
         if found is None:
-            from partnerctl.mail.render import render
-
             r = render("digest", language, {k: f"\0{k}\0" for k in keys})
             found = self._templates[language] = (r.subject, r.text, r.html, r.language)
         return found
@@ -239,8 +237,6 @@ class DigestRenderer:
             subject = subject.replace(marker, value)
             text = text.replace(marker, value)
         if html is not None:
-            from html import escape
-
             for marker, value in values.items():
                 html = html.replace(marker, escape(value))
         return RenderedDigest(digest, subject, text, html, used)
@@ -257,6 +253,52 @@ class SendResult:
     @property
     def nothing_due(self) -> bool:
         return not self.queued and not self.empty
+
+
+def _due(
+    session: Session,
+    schedule: ReminderSchedule,
+    at: datetime,
+    freqs: list[str],
+    *,
+    send_empty: bool,
+    dry_run: bool,
+) -> SendResult:
+    """The digests of the current periods not dealt with yet: those to queue, and the empty ones."""
+    spec = ScheduleSpec.from_row(schedule)
+    periods = {f: current_period(spec, f, at).key for f in freqs}
+    result = SendResult(now=at, periods=periods, dry_run=dry_run)
+    for digest in plan_digests(session, at, frequencies=freqs, schedule=schedule):
+        (result.empty if digest.is_empty and not send_empty else result.queued).append(digest)
+    return result
+
+
+def _send_rows(
+    result: SendResult, render_one: DigestRenderer, stamp: datetime
+) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    """What a send writes (pure): an outbox row per queued digest, a reminder_digests row per digest.
+
+    The outbox rows are built as every queued mail's are (outbox.rendered_values).
+    """
+    messages = [
+        rendered_values(render_one(d), dedupe_key=d.dedupe_key, kind="digest", to=d.email, at=stamp)
+        for d in result.queued
+    ]
+    records = [
+        {
+            "user_id": digest.user_id,
+            "frequency": digest.frequency,
+            "period": digest.period.key,
+            "status": status.value,
+            "dedupe_key": digest.dedupe_key,
+            "clients": len(digest.sections),
+            "outstanding": digest.outstanding,
+            "created_at": stamp,
+        }
+        for status, group in ((DigestStatus.queued, result.queued), (DigestStatus.empty, result.empty))
+        for digest in group
+    ]
+    return messages, records
 
 
 def queue_due_digests(
@@ -279,53 +321,15 @@ def queue_due_digests(
     at = utc_now(now, clock)
     schedule = get_schedule(session) if dry_run else lock_schedule(session)
     freqs = [parse_frequency(f).value for f in frequencies] if frequencies else list(FREQUENCIES)
-    spec = ScheduleSpec.from_row(schedule)
-    result = SendResult(now=at, periods={f: current_period(spec, f, at).key for f in freqs}, dry_run=dry_run)
-    digests = plan_digests(session, at, frequencies=freqs, schedule=schedule)
-    for digest in digests:
-        (result.empty if digest.is_empty and not send_empty else result.queued).append(digest)
+    result = _due(session, schedule, at, freqs, send_empty=send_empty, dry_run=dry_run)
     if dry_run or result.nothing_due:
         return result
-
-    render_one = DigestRenderer(partner_name(session))
-    stamp = utcnow()  # outbox timestamps are real time: delivery must not wait for an injected clock
-    outbox_rows, digest_rows = [], []
-    for digest in result.queued:
-        rendered = render_one(digest)
-        outbox_rows.append(
-            {
-                "dedupe_key": digest.dedupe_key,
-                "kind": "digest",
-                "to_addr": digest.email,
-                "subject": rendered.subject,
-                "body_text": rendered.text,
-                "body_html": rendered.html,
-                "language": rendered.language,
-                "status": OutboxStatus.pending.value,
-                "attempts": 0,
-                "next_attempt_at": stamp,
-                "created_at": stamp,
-            }
-        )
-    for status, group in ((DigestStatus.queued, result.queued), (DigestStatus.empty, result.empty)):
-        for digest in group:
-            digest_rows.append(
-                {
-                    "user_id": digest.user_id,
-                    "frequency": digest.frequency,
-                    "period": digest.period.key,
-                    "status": status.value,
-                    "dedupe_key": digest.dedupe_key,
-                    "clients": len(digest.sections),
-                    "outstanding": digest.outstanding,
-                    "created_at": stamp,
-                }
-            )
+    # Outbox timestamps are real time: delivery must not wait for an injected clock.
+    messages, records = _send_rows(result, DigestRenderer(partner_name(session)), utcnow())
     # Bulk inserts: the statement count does not grow with the number of users.
-    if outbox_rows:
-        session.execute(sa.insert(OutboxMessage), outbox_rows)
-    if digest_rows:
-        session.execute(sa.insert(ReminderDigest), digest_rows)
+    queue_many(session, messages)
+    if records:
+        session.execute(sa.insert(ReminderDigest), records)
     audit.record(
         session,
         actor,

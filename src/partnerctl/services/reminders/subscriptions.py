@@ -10,35 +10,19 @@ from sqlmodel import Session, select
 
 from partnerctl.errors import Conflict, Forbidden, NotFound
 from partnerctl.services import audit
-from partnerctl.services.access import get_client_for, require_admin
+from partnerctl.services.access import get_client_for, is_admin, require_admin, visible_clients_filter
 from partnerctl.services.reminders.schedule import parse_frequency
 from partnerctl.services.reminders.topics import parse_topics
 from partnerctl.services.users import get_user
-from partnerctl.store.models import (
-    Client,
-    ClientAssignment,
-    ReminderSubscription,
-    User,
-)
+from partnerctl.store.models import Client, ReminderSubscription, User
 from partnerctl.store.models.clients import ClientStatus
-from partnerctl.store.models.core import Role
 from partnerctl.store.types import utcnow
 
 
-def _is_assigned(session: Session, user: User, client: Client) -> bool:
-    return (
-        session.exec(
-            select(ClientAssignment).where(
-                ClientAssignment.client_id == client.id, ClientAssignment.user_id == user.id
-            )
-        ).first()
-        is not None
-    )
-
-
-def resolve_client(session: Session, actor: User, ref: str) -> Client:
-    """The client `ref`, as the actor may see it (a bookkeeper only their assigned clients)."""
-    return get_client_for(session, actor, ref)
+def _may_see(session: Session, user: User, client: Client) -> bool:
+    """Whether `user` may see `client` (access's one visibility rule: admins all, bookkeepers assigned)."""
+    query = select(Client.id).where(Client.id == client.id, visible_clients_filter(user))
+    return session.exec(query).first() is not None
 
 
 @dataclass(frozen=True)
@@ -63,9 +47,10 @@ class Subscribed:
 
 
 def target_user(session: Session, actor: User, email: str | None, what: str) -> User:
+    """The user `email` names (the actor when none); only an admin may act for someone else."""
     if email is None or email.strip().lower() == actor.email:
         return actor
-    if actor.role != Role.admin:
+    if not is_admin(actor):
         raise Forbidden(f"only admins may {what} for another user; {actor.email} is a {actor.role}")
     return get_user(session, email)
 
@@ -85,52 +70,39 @@ def subscribe(
     user = target_user(session, actor, user_email, "subscribe")
     if not user.active:
         raise Conflict(f"user {user.email} is deactivated and gets no digests")
-    client = resolve_client(session, actor, client_ref)
+    client = get_client_for(session, actor, client_ref)
     if client.status == ClientStatus.archived:
         raise Conflict(f"client {client.ref} is archived and has no digests")
-    if user.role != Role.admin and not _is_assigned(session, user, client):
+    if not _may_see(session, user, client):
         raise Forbidden(
             f"{user.email} is a bookkeeper not assigned to client {client.ref}",
             hint=f"assign them first: partnerctl client assign {client.ref} {user.email}",
         )
-    existing = session.exec(
+    sub = session.exec(
         select(ReminderSubscription).where(
             ReminderSubscription.user_id == user.id,
             ReminderSubscription.client_id == client.id,
             ReminderSubscription.frequency == freq,
         )
     ).first()
-    key = f"{user.email}/{client.ref}/{freq.value}"
-    if existing is not None:
-        before = {"topics": list(existing.topics)}
-        existing.topics = chosen
-        existing.updated_at = utcnow()
-        session.add(existing)
-        session.flush()
-        audit.record(
-            session,
-            actor,
-            "reminder.subscribe",
-            "reminder_subscription",
-            key,
-            before=before,
-            after={"topics": chosen},
+    created = sub is None
+    if sub is None:
+        sub = ReminderSubscription(
+            user_id=user.id, client_id=client.id, frequency=freq, topics=chosen, created_by=actor.email
         )
-        return Subscribed(user.email, client.ref, client.name, freq.value, chosen, created=False)
-    sub = ReminderSubscription(
-        user_id=user.id, client_id=client.id, frequency=freq, topics=chosen, created_by=actor.email
-    )
+        before = None
+        after = {"user": user.email, "client": client.ref, "frequency": freq.value, "topics": chosen}
+    else:
+        before, after = {"topics": list(sub.topics)}, {"topics": chosen}
+        sub.topics = chosen
+        sub.updated_at = utcnow()
     session.add(sub)
     session.flush()
+    key = f"{user.email}/{client.ref}/{freq.value}"
     audit.record(
-        session,
-        actor,
-        "reminder.subscribe",
-        "reminder_subscription",
-        key,
-        after={"user": user.email, "client": client.ref, "frequency": freq.value, "topics": chosen},
+        session, actor, "reminder.subscribe", "reminder_subscription", key, before=before, after=after
     )
-    return Subscribed(user.email, client.ref, client.name, freq.value, chosen, created=True)
+    return Subscribed(user.email, client.ref, client.name, freq.value, chosen, created=created)
 
 
 def unsubscribe(
@@ -144,7 +116,7 @@ def unsubscribe(
     """Remove a user's digests of one client (all frequencies unless one is named); returns how many."""
     freq = parse_frequency(frequency) if frequency else None
     user = target_user(session, actor, user_email, "unsubscribe")
-    client = resolve_client(session, actor, client_ref)
+    client = get_client_for(session, actor, client_ref)
     query = select(ReminderSubscription).where(
         ReminderSubscription.user_id == user.id, ReminderSubscription.client_id == client.id
     )
@@ -172,6 +144,7 @@ def unsubscribe(
 def list_subscriptions(
     session: Session, actor: User, *, user_email: str | None = None, everyone: bool = False
 ) -> list[SubscriptionRow]:
+    """One user's subscriptions (the actor's unless named), or everyone's (admins only)."""
     if everyone:
         require_admin(actor, "reminder list --all")
     query = (

@@ -1,4 +1,8 @@
-"""Digest topics, their labels in the recipient's language, and when a figure is outstanding."""
+"""What reminder mails say about a client: topics, their labels and figures in the recipient's language.
+
+Digests and nudges both show a client's figures; both go through figure_text and is_outstanding here,
+and greet their recipient with recipient_name.
+"""
 
 from __future__ import annotations
 
@@ -67,10 +71,12 @@ _SEPARATORS = {"en": (",", "."), "nl": (".", ","), "de": (".", ","), "da": (".",
 
 
 def labels_for(language: str | None) -> dict[str, str]:
+    """The labels in `language`, English when there is no translation."""
     return LABELS.get((language or "en").lower(), LABELS["en"])
 
 
 def format_amount(amount: Decimal, currency: str, language: str | None) -> str:
+    """An amount in the notation of `language`: 1,234.50 EUR, 1.234,50 DKK, 1 234,50 EUR."""
     thousands, decimal_sep = _SEPARATORS.get((language or "en").lower(), _SEPARATORS["en"])
     text = f"{Decimal(amount).quantize(Decimal('0.01')):,.2f}"  # 1,234.50
     text = text.replace(",", "\0").replace(".", decimal_sep).replace("\0", thousands)
@@ -99,3 +105,24 @@ def is_outstanding(topic: str, missing_receipts: int, wallet_balance: Decimal, e
     if topic == Topic.expenses_ready:
         return expenses_ready > 0
     return Decimal(wallet_balance) <= 0
+
+
+def figure_text(
+    topic: str,
+    missing_receipts: int,
+    wallet_balance: Decimal,
+    expenses_ready: int,
+    currency: str,
+    language: str | None,
+) -> str:
+    """How a client's figure for `topic` is shown: the balance as an amount, the counts as numbers."""
+    if topic == Topic.balance:
+        return format_amount(wallet_balance, currency, language)
+    if topic == Topic.missing_receipts:
+        return str(missing_receipts)
+    return str(expenses_ready)
+
+
+def recipient_name(name: str | None, email: str) -> str:
+    """The name a reminder greets its recipient by: theirs, or else the local part of their address."""
+    return name or email.split("@")[0]

@@ -1,4 +1,5 @@
-"""The outbox goes out exactly once: concurrent senders, a sender killed mid-batch, refused recipients."""
+"""Delivery: exactly once with concurrent senders and a sender killed mid-batch, refused recipients,
+and the Core table it works on matching the model."""
 
 from __future__ import annotations
 
@@ -9,7 +10,12 @@ import sys
 import time
 
 import pytest
+from sqlalchemy.dialects import postgresql, sqlite
 
+from partnerctl.mail.message import OUTGOING_COLUMNS
+from partnerctl.services.outbox import delivery
+from partnerctl.store.models import OutboxMessage
+from partnerctl.store.models.outbox import OutboxStatus
 from tests.helpers.cli import run_partnerctl
 from tests.helpers.mail import outbox_by_id, queue_many
 from tests.helpers.smtpd import wait_until
@@ -111,3 +117,21 @@ def test_refused_recipient_fails_only_that_message(store_url, smtp_profile, smtp
     again = cli.ok("outbox", "send")
     assert "sent 0, failed 0, deferred 0, left 1" in again.stderr
     assert len(smtp_handler.received) == 6
+
+
+def test_delivery_table_matches_the_model():
+    model = OutboxMessage.__table__
+    assert delivery.DELIVERY_TABLE.name == model.name
+    for column in delivery.DELIVERY_TABLE.columns:
+        assert column.name in model.c, column.name
+        for dialect in (postgresql.dialect(), sqlite.dialect()):
+            assert column.type.compile(dialect) == model.c[column.name].type.compile(dialect), column.name
+        # The same Python-side conversions (UTC datetimes) as the model's columns.
+        assert type(column.type).__name__ in (type(model.c[column.name].type).__name__, "String"), column.name
+    assert (
+        OutboxStatus.pending.value,
+        OutboxStatus.sent.value,
+        OutboxStatus.failed.value,
+    ) == (delivery.PENDING, delivery.SENT, delivery.FAILED)
+    # A claim returns every column an OutgoingMessage is made of.
+    assert set(OUTGOING_COLUMNS) <= set(delivery.DELIVERY_TABLE.c.keys())
