@@ -18,8 +18,8 @@ def _view(spec, title="forest") -> TreeView:
     roots = []
     for key, parent in spec:
         (children.setdefault(parent, []) if parent is not None else roots).append(key)
-    labels = {key: ((f"N{key}", "bold"), ("  details · ", ""), (f"s{key}", "italic")) for key, _ in spec}
-    return TreeView(roots=roots, children=children, labels=labels, title=title)
+    labels = {key: (f"N{key}", "  details · ", f"s{key}") for key, _ in spec}
+    return TreeView(roots, children, labels, styles=("bold", "", "italic"), title=title)
 
 
 def _rich(view: TreeView, **console) -> list[str]:
@@ -61,11 +61,13 @@ def test_guide_lines_and_title():
 
 
 def test_rich_draws_the_label_styles_and_no_markup():
-    view = TreeView(roots=["a"], children={}, labels={"a": (("[bold]x[/]", "bold"), (" plain", ""))})
-    buf = io.StringIO()
-    Console(file=buf, width=100, force_terminal=True, color_system="standard").print(render_tree(view))
-    assert buf.getvalue() == "\x1b[1m[bold]x[/]\x1b[0m plain\n"
-    assert tree_lines(view) == ["[bold]x[/] plain"]
+    # Styles by position: a part without one is plain, a style without a part draws nothing.
+    for styles in (("bold",), ("bold", "", "italic")):
+        view = TreeView(["a"], {}, {"a": ("[bold]x[/]", " plain")}, styles=styles)
+        buf = io.StringIO()
+        Console(file=buf, width=100, force_terminal=True, color_system="standard").print(render_tree(view))
+        assert buf.getvalue() == "\x1b[1m[bold]x[/]\x1b[0m plain\n"
+        assert tree_lines(view) == ["[bold]x[/] plain"]
 
 
 def test_print_tree_switches_renderer_by_size_and_prints_the_same(monkeypatch):

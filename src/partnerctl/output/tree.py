@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import zip_longest
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from partnerctl.output import Output
-
-# A label is a run of (text, Rich style) segments; the style is "" for plain text. Rich draws the
-# styles, the line writer only the texts, so both print the same characters.
-Segment = tuple[str, str]
-Label = Sequence[Segment]
 
 # Rich lays out every node's label on its own (~0.3-1 ms each); above this many nodes print_tree
 # writes the same guide lines itself, so 10,000 nodes print in well under a second.
@@ -24,20 +20,19 @@ GUIDES = ("    ", "│   ", "├── ", "└── ")  # rich.tree.Tree.TREE_G
 class TreeView:
     """A forest as plain data: its roots in order, each node's children in order, each node's label.
 
-    With one root, the root is the top line; with several, `title` is, and the roots hang below it.
+    A label is a tuple of text parts; `styles` holds the Rich style of each part by position ("" or
+    none: plain). Rich draws the styles, the line writer only the texts, so both print the same
+    characters. With one root, the root is the top line; with several, `title` is, with the roots below.
     """
 
     roots: Sequence[Hashable]
     children: Mapping[Hashable, Sequence[Hashable]]
-    labels: Mapping[Hashable, Label]
+    labels: Mapping[Hashable, Sequence[str]]
+    styles: Sequence[str] = ()
     title: str = ""
 
     def __len__(self) -> int:
         return len(self.labels)
-
-
-def label_text(label: Label) -> str:
-    return "".join([text for text, _style in label])
 
 
 def render_tree(view: TreeView):
@@ -45,44 +40,51 @@ def render_tree(view: TreeView):
     from rich.text import Text
     from rich.tree import Tree
 
-    def rich_label(label: Label) -> Text:
-        return Text.assemble(*((text, style) if style else text for text, style in label))
+    def label(key: Hashable) -> Text:
+        parts = zip_longest(view.labels[key], view.styles, fillvalue="")
+        return Text.assemble(*((part, style) if style else part for part, style in parts))
 
     if len(view.roots) == 1:
-        top = Tree(rich_label(view.labels[view.roots[0]]))
+        top = Tree(label(view.roots[0]))
         stack = [(view.roots[0], top)]
     else:
         top = Tree(Text(view.title))
-        stack = [(root, top.add(rich_label(view.labels[root]))) for root in view.roots]
+        stack = [(root, top.add(label(root))) for root in view.roots]
     while stack:
         key, handle = stack.pop()
         for child in view.children.get(key, ()):
-            stack.append((child, handle.add(rich_label(view.labels[child]))))
+            stack.append((child, handle.add(label(child))))
     return top
 
 
 def tree_lines(view: TreeView) -> list[str]:
     """The same picture as render_tree, as plain lines, in time linear in the nodes (iterative)."""
     space, cont, fork, end = GUIDES
-    labels, children = view.labels, view.children
-    lines: list[str] = []
+    labels, below_of, join = view.labels, view.children.get, "".join
     if len(view.roots) == 1:
-        lines.append(label_text(labels[view.roots[0]]))
-        stack = [("", list(reversed(children.get(view.roots[0], ()))))]
+        lines = [join(labels[view.roots[0]])]
+        stack = [("", list(reversed(below_of(view.roots[0], ()))))]
     else:
-        lines.append(view.title)
+        lines = [view.title]
         stack = [("", list(reversed(view.roots)))]
+    append = lines.append
+    # This is the hot loop of a 10,000-tenant `tenant tree`: siblings are drawn in the inner loop
+    # with their guide worked out once per level, not once per node.
     while stack:
         prefix, pending = stack[-1]
-        if not pending:
+        lead = prefix + fork
+        while pending:
+            key = pending.pop()
+            if not pending:
+                lead = prefix + end
+            append(lead + join(labels[key]))
+            below = below_of(key)
+            if below:
+                # Draw the children first; this level's other children wait on the stack.
+                stack.append((prefix + (cont if pending else space), list(reversed(below))))
+                break
+        else:
             stack.pop()
-            continue
-        key = pending.pop()
-        last = not pending
-        lines.append(prefix + (end if last else fork) + label_text(labels[key]))
-        below = children.get(key)
-        if below:
-            stack.append((prefix + (space if last else cont), list(reversed(below))))
     return lines
 
 

@@ -45,6 +45,7 @@ TREE_COLUMNS = [
     Column("status"),
 ]
 CHECK_COLUMNS = [Column("item"), Column("result"), Column("detail")]
+LABEL_STYLES = ("bold", "", "italic")  # a tree node: its name, then type, edition and admins, then status
 
 
 def _set_current_tenant(app_ctx: AppContext, name: str | None) -> bool:
@@ -130,9 +131,9 @@ def list_(
     app_ctx.out.rows(rows, TENANT_COLUMNS, empty="no tenants")
 
 
-def _label(n) -> tree_output.Label:
-    admins = f"{n.admins} admin" + ("" if n.admins == 1 else "s")
-    return ((n.name, "bold"), (f"  {n.type.upper()} · {n.edition} · {admins} · ", ""), (n.status, "italic"))
+def _label(n) -> tuple[str, str, str]:
+    plural = "" if n.admins == 1 else "s"
+    return n.name, f"  {n.type.upper()} · {n.edition} · {n.admins} admin{plural} · ", n.status
 
 
 def _children(tree) -> dict[int, list[int]]:
@@ -142,7 +143,7 @@ def _children(tree) -> dict[int, list[int]]:
 def tree_view(tree) -> TreeView:
     """The tenant tree as plain labelled nodes: name, then type, edition, admin count and status."""
     labels = {i: _label(n) for i, n in tree.nodes.items()}
-    return TreeView(roots=tree.root_ids, children=_children(tree), labels=labels, title="tenants")
+    return TreeView(tree.root_ids, _children(tree), labels, styles=LABEL_STYLES, title="tenants")
 
 
 def render_tree(tree):
