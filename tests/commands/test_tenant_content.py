@@ -82,3 +82,11 @@ def test_copy_goes_only_down_and_reports_each_item(initialized, cli, tmp_path):
     cli.ok("tenant", "remove", "B")
     cli.ok("tenant", "add", "B")
     assert _content(cli, "B") == {}
+
+
+def test_help_states_the_size_limit_the_service_checks(cli):
+    from partnerctl.services.tenants.content import CONTENT_MAX_BYTES
+
+    # The help text is written out (commands import services lazily); it must say what is enforced.
+    help_text = " ".join(cli.ok("tenant", "content", "add", "--help").stdout.split())
+    assert f"at most {CONTENT_MAX_BYTES // (1024 * 1024)} MiB" in help_text
