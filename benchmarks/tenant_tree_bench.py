@@ -134,7 +134,8 @@ def main() -> None:
 
     from rich.console import Console
 
-    from partnerctl.commands.tenant import RICH_TREE_MAX_NODES, render_tree, tree_lines
+    from partnerctl.commands.tenant import render_tree, tree_lines
+    from partnerctl.output.tree import RICH_TREE_MAX_NODES
 
     statements = 0
 

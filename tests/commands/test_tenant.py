@@ -275,3 +275,11 @@ def test_concurrent_crossing_moves_never_make_a_cycle(initialized, cli):
     tree = cli.ok("tenant", "tree", "-o", "json").json()
     (top,) = tree["children"]
     assert top["name"] in ("A", "B") and len(top["children"]) == 1
+
+
+def test_help_states_the_logo_limits_the_service_checks(cli):
+    from partnerctl.services.tenants.logo import LOGO_MAX_BYTES, LOGO_MAX_HEIGHT, LOGO_MAX_WIDTH
+
+    # The help text is written out (commands import services lazily); it must say what is enforced.
+    limits = f"at most {LOGO_MAX_BYTES // 1024} KiB and {LOGO_MAX_WIDTH}x{LOGO_MAX_HEIGHT} pixels"
+    assert limits in " ".join(cli.ok("tenant", "add", "--help").stdout.split())

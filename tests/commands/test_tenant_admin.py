@@ -42,7 +42,7 @@ def _store_rows(store_url: str, sql: str) -> list[tuple]:
 
 
 def _verify(store_url: str, tenant: str, email: str, password: str) -> bool:
-    from partnerctl.services.tenants import verify_admin_password
+    from partnerctl.services.tenants.admins import verify_admin_password
     from partnerctl.store.engine import make_engine, normalize_url, session_scope
 
     engine = make_engine(normalize_url(store_url))
@@ -119,6 +119,9 @@ def test_passwords_are_strong_unique_and_never_shown(initialized, cli, tmp_path)
     listed = rec.ok("tenant", "admin", "list", "Bakery Munich", "-o", "json").json()
     assert [a["email"] for a in listed] == ["ida@munich.example", "max@munich.example"]
     assert set(listed[0]) == {"email", "username", "name", "password_changed_at", "tenant"}
+    # `admin add -o json` and `admin list` show one administrator the same way.
+    berlin = rec.ok("tenant", "admin", "list", "Bakery Berlin", "-o", "json").json()
+    assert [{k: a[k] for k in created} for a in berlin] == [created]
     rec.ok("tenant", "admin", "list", "Bakery Munich", "-o", "table")
     rec.ok("tenant", "show", "Bakery Munich", "-o", "json")
     audit = rec.ok("audit", "list", "--limit", "200", "-o", "json").json()
@@ -165,7 +168,7 @@ def test_handover_checklist_admin_count_and_last_admin(initialized, cli):
     result = cli.fails(4, "tenant", "admin", "remove", "Shop", "a1@shop.example")
     assert "last administrator" in result.stderr
     for i, pw in ((2, P2), (3, P3)):
-        cli.ok(
+        third = cli.ok(
             "tenant",
             "admin",
             "add",
@@ -175,12 +178,25 @@ def test_handover_checklist_admin_count_and_last_admin(initialized, cli):
             "--password-stdin",
             input=pw + "\n",
         )
+    # Three is not too many, four is: the add warning, the hand-over warning and the checklist's
+    # advice item follow one rule.
+    advice = "at most 3 administrators (advice)"
+    assert "warning:" not in third.stderr
+    at_three = cli.ok("tenant", "handover", "Shop", "-o", "json")
+    assert "warning:" not in at_three.stderr
+    assert {c["item"]: c["result"] for c in at_three.json()["checks"]}[advice] == "ok"
     fourth = cli.ok("tenant", "admin", "add", "Shop", "--email", "a4@shop.example", "--generate-password")
     assert "warning: 'Shop' now has 4 administrators" in fourth.stderr
     assert "warning:" in cli.ok("tenant", "handover", "Shop").stderr
+    at_four = cli.ok("tenant", "handover", "Shop", "-o", "json")
+    assert "warning: 'Shop' has 4 administrators" in at_four.stderr
+    assert {c["item"]: c["result"] for c in at_four.json()["checks"]}[advice] == "advice"
     tree = cli.ok("tenant", "tree", "-o", "json").json()
     assert tree["children"][0]["admins"] == 4
-    for i in (1, 2, 3):
+    # The message names the address as the look-up found it.
+    removed = cli.ok("tenant", "admin", "remove", "Shop", " A1@Shop.EXAMPLE ")
+    assert "removed administrator a1@shop.example; 3 left" in removed.stderr
+    for i in (2, 3):
         cli.ok("tenant", "admin", "remove", "Shop", f"a{i}@shop.example")
     cli.fails(4, "tenant", "admin", "remove", "Shop", "a4@shop.example")
     cli.fails(3, "tenant", "admin", "remove", "Shop", "a1@shop.example")

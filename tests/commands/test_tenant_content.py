@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 def _actions(result) -> dict[tuple[str, str], str]:
     return {(r["tenant"], r["item"]): r["action"] for r in result.json()}
@@ -65,6 +67,13 @@ def test_copy_goes_only_down_and_reports_each_item(initialized, cli, tmp_path):
     assert acts[("A2", "Signature")] == "added"
     event = cli.ok("audit", "list", "--action", "tenant.content.copy", "-o", "json").json()[0]
     assert event["after"]["targets"] == 4 and event["after"]["added"] == 4  # B: 2, A: 1, A2: 1
+    # The summary line counts what the audit event counts, and what the rows say.
+    summary = re.search(
+        r"added (\d+), replaced (\d+), skipped (\d+) .*unchanged (\d+)", everything.stderr
+    ).groups()
+    actions = ("added", "replaced", "skipped", "unchanged")
+    assert [int(n) for n in summary] == [event["after"][a] for a in actions]
+    assert [int(n) for n in summary] == [list(acts.values()).count(a) for a in actions]
 
     cli.ok("tenant", "content", "remove", "B", "welcome")
     assert list(_content(cli, "B")) == ["Signature"]
@@ -73,3 +82,11 @@ def test_copy_goes_only_down_and_reports_each_item(initialized, cli, tmp_path):
     cli.ok("tenant", "remove", "B")
     cli.ok("tenant", "add", "B")
     assert _content(cli, "B") == {}
+
+
+def test_help_states_the_size_limit_the_service_checks(cli):
+    from partnerctl.services.tenants.content import CONTENT_MAX_BYTES
+
+    # The help text is written out (commands import services lazily); it must say what is enforced.
+    help_text = " ".join(cli.ok("tenant", "content", "add", "--help").stdout.split())
+    assert f"at most {CONTENT_MAX_BYTES // (1024 * 1024)} MiB" in help_text

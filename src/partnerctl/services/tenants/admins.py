@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from partnerctl.errors import Conflict, InvalidInput, NotFound
@@ -14,13 +13,10 @@ from partnerctl.services.tenants.passwords import (
     password_fingerprint,
     password_user_inputs,
 )
-from partnerctl.services.tenants.rules import admin_count, clean_name, get_tenant
+from partnerctl.services.tenants.rules import admin_count, clean_name, flush_or_conflict, get_tenant
 from partnerctl.services.validation import normalize_email
 from partnerctl.store.models import User
-from partnerctl.store.models.tenants import (
-    Tenant,
-    TenantAdmin,
-)
+from partnerctl.store.models.tenants import Tenant, TenantAdmin
 from partnerctl.store.types import utcnow
 
 
@@ -56,15 +52,20 @@ def _set_password(session: Session, admin: TenantAdmin, tenant: Tenant, password
     admin.password_changed_at = utcnow()
 
 
-def _admin_snapshot(admin: TenantAdmin, tenant: Tenant) -> dict:
+def admin_summary(admin: TenantAdmin, tenant: Tenant) -> dict:
+    """What identifies an administrator (never a password, hash or fingerprint): output and audit."""
     return {"tenant": tenant.name, "email": admin.email, "username": admin.username, "name": admin.name}
+
+
+def admin_address(email: str) -> str:
+    """The stored form of an administrator's e-mail, to look one up by (as stored by add_admin)."""
+    return (email or "").strip().lower()
 
 
 def get_admin(session: Session, tenant: str, email: str) -> TenantAdmin:
     t = get_tenant(session, tenant)
-    address = (email or "").strip().lower()
     admin = session.exec(
-        select(TenantAdmin).where(TenantAdmin.tenant_id == t.id, TenantAdmin.email == address)
+        select(TenantAdmin).where(TenantAdmin.tenant_id == t.id, TenantAdmin.email == admin_address(email))
     ).first()
     if admin is None:
         raise NotFound(
@@ -72,6 +73,24 @@ def get_admin(session: Session, tenant: str, email: str) -> TenantAdmin:
             hint=f"list them with `partnerctl tenant admin list {t.name!r}`",
         )
     return admin
+
+
+def new_admin(tenant: Tenant, *, email: str, username: str | None = None, name: str = "") -> TenantAdmin:
+    """The administrator to add: the e-mail checked, the username (default: the e-mail) and name cleaned."""
+    address = normalize_email(email, field="administrator e-mail")
+    login = clean_name(username, "username", 320) if username else address
+    display = " ".join((name or "").split())
+    return TenantAdmin(
+        tenant_id=tenant.id, email=address, username=login, username_key=login.casefold(), name=display
+    )
+
+
+def _check_unique(session: Session, tenant: Tenant, admin: TenantAdmin) -> None:
+    of_tenant = select(TenantAdmin.id).where(TenantAdmin.tenant_id == tenant.id)
+    if session.exec(of_tenant.where(TenantAdmin.email == admin.email)).first():
+        raise Conflict(f"{admin.email} is already an administrator of {tenant.name!r}")
+    if session.exec(of_tenant.where(TenantAdmin.username_key == admin.username_key)).first():
+        raise Conflict(f"username {admin.username!r} is already taken in {tenant.name!r}")
 
 
 def add_admin(
@@ -87,38 +106,22 @@ def add_admin(
     """Add an administrator; returns it and how many the tenant has now."""
     require_admin(actor, "tenant admin add")
     t = get_tenant(session, tenant)
-    address = normalize_email(email, field="administrator e-mail")
-    login = clean_name(username, "username", 320) if username else address
-    display = " ".join((name or "").split())
-    if session.exec(
-        select(TenantAdmin.id).where(TenantAdmin.tenant_id == t.id, TenantAdmin.email == address)
-    ).first():
-        raise Conflict(f"{address} is already an administrator of {t.name!r}")
-    if session.exec(
-        select(TenantAdmin.id).where(
-            TenantAdmin.tenant_id == t.id, TenantAdmin.username_key == login.casefold()
-        )
-    ).first():
-        raise Conflict(f"username {login!r} is already taken in {t.name!r}")
-    admin = TenantAdmin(
-        tenant_id=t.id, email=address, username=login, username_key=login.casefold(), name=display
-    )
+    admin = new_admin(t, email=email, username=username, name=name)
+    _check_unique(session, t, admin)
     _set_password(session, admin, t, password)
     session.add(admin)
-    try:
-        session.flush()
-    except IntegrityError:
-        # Another process added the same address, username or password at the same moment.
-        raise Conflict(
-            f"could not add {address} to {t.name!r}: the address, username or password was just taken; try again"
-        ) from None
+    # Another process may add the same address, username or password at the same moment.
+    flush_or_conflict(
+        session,
+        f"could not add {admin.email} to {t.name!r}: the address, username or password was just taken; try again",
+    )
     audit.record(
         session,
         actor,
         "tenant.admin.add",
         "tenant_admin",
-        f"{t.name}/{address}",
-        after=_admin_snapshot(admin, t),
+        f"{t.name}/{admin.email}",
+        after=admin_summary(admin, t),
     )
     return admin, admin_count(session, t.id)
 
@@ -129,14 +132,7 @@ def list_admins(session: Session, tenant: str) -> list[dict]:
         select(TenantAdmin).where(TenantAdmin.tenant_id == t.id).order_by(TenantAdmin.email)
     )
     return [
-        {
-            "tenant": t.name,
-            "email": a.email,
-            "username": a.username,
-            "name": a.name,
-            "password_changed_at": a.password_changed_at,
-            "created_at": a.created_at,
-        }
+        {**admin_summary(a, t), "password_changed_at": a.password_changed_at, "created_at": a.created_at}
         for a in admins
     ]
 
@@ -152,7 +148,7 @@ def remove_admin(session: Session, actor: User, tenant: str, email: str) -> int:
             f"{admin.email} is the last administrator of {t.name!r}, which is handed over: "
             "add another administrator first"
         )
-    snapshot = _admin_snapshot(admin, t)
+    snapshot = admin_summary(admin, t)
     session.delete(admin)
     session.flush()
     audit.record(
@@ -169,10 +165,7 @@ def reset_admin_password(
     t = session.get(Tenant, admin.tenant_id)
     _set_password(session, admin, t, password)
     session.add(admin)
-    try:
-        session.flush()
-    except IntegrityError:
-        raise Conflict("the password was just taken by another administrator; choose another") from None
+    flush_or_conflict(session, "the password was just taken by another administrator; choose another")
     # The event says that the password changed, never what it is or hashes to.
     audit.record(
         session,
@@ -180,6 +173,6 @@ def reset_admin_password(
         "tenant.admin.reset-password",
         "tenant_admin",
         f"{t.name}/{admin.email}",
-        after={**_admin_snapshot(admin, t), "password_changed": True},
+        after={**admin_summary(admin, t), "password_changed": True},
     )
     return admin

@@ -1,23 +1,23 @@
-"""Tenants created, edited, moved, removed and handed over (with the hand-over checklist)."""
+"""Tenants created, edited, moved and removed (the master tenant at the root is made once)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
 from partnerctl.errors import Conflict, InvalidInput, NotFound
 from partnerctl.services import audit
 from partnerctl.services.access import require_admin
-from partnerctl.services.tenants.logo import set_logo
+from partnerctl.services.tenants.logo import check_logo, set_logo
 from partnerctl.services.tenants.passwords import credential_key
 from partnerctl.services.tenants.rules import (
-    ADVISED_MAX_ADMINS,
     check_charset,
     clean_name,
     client_id_of,
     find_tenant,
+    flush_or_conflict,
     get_master,
     get_tenant,
     in_chunks,
@@ -27,8 +27,7 @@ from partnerctl.services.tenants.rules import (
     parse_type,
     tenant_snapshot,
 )
-from partnerctl.services.tenants.tree import subtree_rows
-from partnerctl.services.validation import normalize_email
+from partnerctl.services.tenants.tree import SubtreeRow, subtree_rows
 from partnerctl.store.models import Partner, User
 from partnerctl.store.models.tenants import (
     Tenant,
@@ -37,27 +36,6 @@ from partnerctl.store.models.tenants import (
     TenantType,
 )
 from partnerctl.store.types import utcnow
-
-
-@dataclass
-class CheckItem:
-    item: str
-    ok: bool
-    detail: str = ""
-    required: bool = True
-
-
-@dataclass
-class HandoverResult:
-    tenant: str
-    checks: list[CheckItem]
-    handed_over: bool
-    already: bool = False
-    admins: int = 0
-
-    @property
-    def missing(self) -> list[CheckItem]:
-        return [c for c in self.checks if c.required and not c.ok]
 
 
 def ensure_master_tenant(session: Session, actor: User | str) -> Tenant:
@@ -126,17 +104,20 @@ def create_tenant(
 
 
 def _flush_names(session: Session, name: str) -> None:
-    try:
-        session.flush()
-    except IntegrityError:
-        # Another process took the name (or removed the parent) between our check and our write.
-        raise Conflict(f"a tenant named {name!r} was just created or its parent removed; try again") from None
+    # Another process may take the name (or remove the parent) between our check and our write.
+    flush_or_conflict(session, f"a tenant named {name!r} was just created or its parent removed; try again")
 
 
-def edit_tenant(
-    session: Session,
-    actor: User,
-    name: str,
+def record_change(session: Session, actor: User, action: str, tenant: Tenant, before: dict) -> None:
+    """Write a changed tenant and its audit event (the snapshots before and after) in this transaction."""
+    tenant.updated_at = utcnow()
+    session.add(tenant)
+    _flush_names(session, tenant.name)
+    audit.record(session, actor, action, "tenant", tenant.name, before=before, after=tenant_snapshot(tenant))
+
+
+def edit_changes(
+    tenant_type: TenantType,
     *,
     new_name: str | None = None,
     edition: str | None = None,
@@ -146,50 +127,68 @@ def edit_tenant(
     client_ref: str | None = None,
     remove_client: bool = False,
     configured: bool | None = None,
-) -> Tenant:
-    require_admin(actor, "tenant edit")
-    tenant = get_tenant(session, name)
-    before = tenant_snapshot(tenant)
-    changed = False
+) -> dict[str, Any]:
+    """What an edit changes, each value checked and normalised, without the store: field -> new value.
+
+    Fields: name, edition, charset, logo ((bytes, LogoInfo) or None), client (a reference or None),
+    needs_setup.
+    """
+    changes: dict[str, Any] = {}
     if new_name is not None:
-        clean = clean_name(new_name)
-        other = find_tenant(session, clean)
-        if other is not None and other.id != tenant.id:
-            raise Conflict(f"a tenant named {other.name!r} already exists (names are unique, ignoring case)")
-        tenant.name, tenant.name_key = clean, name_key(clean)
-        changed = True
+        changes["name"] = clean_name(new_name)
     if edition is not None:
-        tenant.edition = parse_edition(edition)
-        changed = True
+        changes["edition"] = parse_edition(edition)
     if charset is not None:
-        tenant.charset = check_charset(TenantType(tenant.type), charset)
-        changed = True
+        changes["charset"] = check_charset(tenant_type, charset)
     if logo is not None and remove_logo:
         raise InvalidInput("pass either --logo or --remove-logo, not both")
     if logo is not None or remove_logo:
-        set_logo(tenant, logo)
-        changed = True
+        changes["logo"] = (logo, check_logo(logo)) if logo is not None else None
     if client_ref is not None and remove_client:
         raise InvalidInput("pass either --client or --no-client, not both")
     if client_ref is not None or remove_client:
-        tenant.client_id = client_id_of(session, client_ref) if client_ref else None
-        changed = True
+        changes["client"] = client_ref or None
     if configured is not None:
-        if tenant.type != TenantType.custom and not configured:
+        if tenant_type != TenantType.custom and not configured:
             raise InvalidInput("only CUSTOM tenants need setup; a STANDARD tenant is ready as created")
-        tenant.needs_setup = not configured
-        changed = True
-    if not changed:
+        changes["needs_setup"] = not configured
+    if not changes:
         raise InvalidInput(
             "nothing to change: pass --name, --edition, --charset, --logo, --remove-logo, --client, "
             "--no-client or --configured/--needs-setup"
         )
-    tenant.updated_at = utcnow()
-    session.add(tenant)
-    _flush_names(session, tenant.name)
-    audit.record(
-        session, actor, "tenant.edit", "tenant", tenant.name, before=before, after=tenant_snapshot(tenant)
-    )
+    return changes
+
+
+def _apply_edit(session: Session, tenant: Tenant, changes: dict[str, Any]) -> None:
+    if "name" in changes:
+        clean = changes["name"]
+        other = find_tenant(session, clean)
+        if other is not None and other.id != tenant.id:
+            raise Conflict(f"a tenant named {other.name!r} already exists (names are unique, ignoring case)")
+        tenant.name, tenant.name_key = clean, name_key(clean)
+    if "edition" in changes:
+        tenant.edition = changes["edition"]
+    if "charset" in changes:
+        tenant.charset = changes["charset"]
+    if "logo" in changes:
+        set_logo(tenant, *(changes["logo"] or (None, None)))
+    if "client" in changes:
+        ref = changes["client"]
+        tenant.client_id = client_id_of(session, ref) if ref else None
+    if "needs_setup" in changes:
+        tenant.needs_setup = changes["needs_setup"]
+
+
+def edit_tenant(session: Session, actor: User, name: str, **flags: Any) -> Tenant:
+    """Change a tenant; flags are edit_changes' (new_name, edition, charset, logo, remove_logo,
+    client_ref, remove_client, configured), all checked before anything is written."""
+    require_admin(actor, "tenant edit")
+    tenant = get_tenant(session, name)
+    changes = edit_changes(TenantType(tenant.type), **flags)
+    before = tenant_snapshot(tenant)
+    _apply_edit(session, tenant, changes)
+    record_change(session, actor, "tenant.edit", tenant, before)
     return tenant
 
 
@@ -210,13 +209,38 @@ def move_tenant(session: Session, actor: User, name: str, parent: str) -> Tenant
         return tenant
     before = tenant_snapshot(tenant)
     tenant.parent_id = new_parent.id
-    tenant.updated_at = utcnow()
-    session.add(tenant)
-    session.flush()
-    audit.record(
-        session, actor, "tenant.move", "tenant", tenant.name, before=before, after=tenant_snapshot(tenant)
-    )
+    record_change(session, actor, "tenant.move", tenant, before)
     return tenant
+
+
+def removal_order(rows: Sequence[SubtreeRow]) -> tuple[list[SubtreeRow], list[list[int]]]:
+    """The rows deepest first, and their ids one depth at a time, deepest first, to delete in that order.
+
+    Deepest first, so no row ever points at a parent that is already gone.
+    """
+    ordered = sorted(rows, key=lambda r: -r[3])
+    by_depth: dict[int, list[int]] = {}
+    for id_, _parent, _name, depth in ordered:
+        by_depth.setdefault(depth, []).append(id_)
+    return ordered, [by_depth[d] for d in sorted(by_depth, reverse=True)]
+
+
+def _check_none_handed_over(session: Session, ids: Sequence[int]) -> None:
+    for chunk in in_chunks(ids):
+        handed = session.exec(
+            select(Tenant.name).where(col(Tenant.id).in_(chunk), Tenant.handed_over == True)  # noqa: E712
+        ).first()
+        if handed is not None:
+            raise Conflict(f"{handed!r} is handed over to its customer; pass --yes to remove it anyway")
+
+
+def _delete_tenants(session: Session, ids: Sequence[int], levels: Sequence[Sequence[int]]) -> None:
+    for chunk in in_chunks(ids):
+        session.execute(delete(TenantAdmin).where(col(TenantAdmin.tenant_id).in_(chunk)))
+        session.execute(delete(TenantContent).where(col(TenantContent.tenant_id).in_(chunk)))
+    for level in levels:
+        for chunk in in_chunks(level):
+            session.execute(delete(Tenant).where(col(Tenant.id).in_(chunk)))
 
 
 def remove_tenant(
@@ -235,104 +259,10 @@ def remove_tenant(
             "remove them first, move them, or pass --recursive --yes"
         )
     if not confirmed:
-        for chunk in in_chunks([r[0] for r in rows]):
-            handed = session.exec(
-                select(Tenant.name).where(col(Tenant.id).in_(chunk), Tenant.handed_over == True)  # noqa: E712
-            ).first()
-            if handed is not None:
-                raise Conflict(f"{handed!r} is handed over to its customer; pass --yes to remove it anyway")
-    # Deepest first, so no row ever points at a parent that is already gone.
-    rows.sort(key=lambda r: -r[3])
-    ids = [r[0] for r in rows]
-    for chunk in in_chunks(ids):
-        session.execute(delete(TenantAdmin).where(col(TenantAdmin.tenant_id).in_(chunk)))
-        session.execute(delete(TenantContent).where(col(TenantContent.tenant_id).in_(chunk)))
-    by_depth: dict[int, list[int]] = {}
-    for id_, _parent, _name, depth in rows:
-        by_depth.setdefault(depth, []).append(id_)
-    for depth in sorted(by_depth, reverse=True):
-        for chunk in in_chunks(by_depth[depth]):
-            session.execute(delete(Tenant).where(col(Tenant.id).in_(chunk)))
-    for _id, _parent, removed_name, _depth in rows:
+        _check_none_handed_over(session, [r[0] for r in rows])
+    ordered, levels = removal_order(rows)
+    _delete_tenants(session, [r[0] for r in ordered], levels)
+    for _id, _parent, removed_name, _depth in ordered:
         audit.record(session, actor, "tenant.remove", "tenant", removed_name, before={"name": removed_name})
     session.flush()
-    return [r[2] for r in rows]
-
-
-def handover_tenant(session: Session, actor: User, name: str) -> HandoverResult:
-    """Check the tenant is ready for its customer; when every required item holds, mark it handed over."""
-    require_admin(actor, "tenant handover")
-    tenant = get_tenant(session, name)
-    if tenant.is_master:
-        raise InvalidInput("the master tenant is your own; it is not handed over to a customer")
-    admins = list(session.exec(select(TenantAdmin).where(TenantAdmin.tenant_id == tenant.id)))
-    checks: list[CheckItem] = []
-    checks.append(
-        CheckItem(
-            "at least one administrator",
-            bool(admins),
-            f"{len(admins)} administrator(s)"
-            if admins
-            else f"none yet: add one with `partnerctl tenant admin add {tenant.name!r} --email ... --generate-password`",
-        )
-    )
-    invalid = []
-    for a in admins:
-        try:
-            normalize_email(a.email)
-        except InvalidInput:
-            invalid.append(a.email)
-    checks.append(
-        CheckItem(
-            "administrator e-mail addresses are valid",
-            bool(admins) and not invalid,
-            f"invalid: {', '.join(invalid)}"
-            if invalid
-            else ("no administrator yet" if not admins else "all valid"),
-        )
-    )
-    if tenant.type == TenantType.custom:
-        checks.append(
-            CheckItem(
-                "CUSTOM tenant is configured",
-                not tenant.needs_setup,
-                "configured"
-                if not tenant.needs_setup
-                else f"needs setup; once done: `partnerctl tenant edit {tenant.name!r} --configured`",
-            )
-        )
-    checks.append(
-        CheckItem(
-            f"at most {ADVISED_MAX_ADMINS} administrators (advice)",
-            len(admins) <= ADVISED_MAX_ADMINS,
-            f"{len(admins)} administrator(s): keep the administrator role to as few users as possible",
-            required=False,
-        )
-    )
-    not_email = [a.username for a in admins if a.username_key != a.email]
-    checks.append(
-        CheckItem(
-            "usernames are the e-mail addresses (advice)",
-            not not_email,
-            f"other usernames: {', '.join(not_email)}" if not_email else "yes",
-            required=False,
-        )
-    )
-    result = HandoverResult(tenant.name, checks, handed_over=tenant.handed_over, admins=len(admins))
-    if tenant.handed_over:
-        result.already = True
-        return result
-    if result.missing:
-        return result
-    before = tenant_snapshot(tenant)
-    tenant.handed_over = True
-    tenant.handed_over_at = utcnow()
-    tenant.handed_over_by = actor.email
-    tenant.updated_at = utcnow()
-    session.add(tenant)
-    session.flush()
-    audit.record(
-        session, actor, "tenant.handover", "tenant", tenant.name, before=before, after=tenant_snapshot(tenant)
-    )
-    result.handed_over = True
-    return result
+    return [r[2] for r in ordered]

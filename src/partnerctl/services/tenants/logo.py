@@ -9,9 +9,7 @@ from sqlmodel import Session
 
 from partnerctl.errors import InvalidInput
 from partnerctl.services.tenants.rules import get_tenant
-from partnerctl.store.models.tenants import (
-    Tenant,
-)
+from partnerctl.store.models.tenants import Tenant
 
 # A small logo shown top left in the tenant: bounded in bytes and in pixels (checked by decoding it).
 LOGO_MAX_BYTES = 256 * 1024
@@ -71,11 +69,12 @@ def check_logo(data: bytes) -> LogoInfo:
     return LogoInfo(LOGO_FORMATS[fmt], len(data), width, height)
 
 
-def set_logo(tenant: Tenant, data: bytes | None) -> None:
+def set_logo(tenant: Tenant, data: bytes | None, info: LogoInfo | None = None) -> None:
+    """Store the logo (checked here, unless info is what check_logo said of it), or with None remove it."""
     if data is None:
         tenant.logo = tenant.logo_mime = tenant.logo_size = tenant.logo_width = tenant.logo_height = None
         return
-    info = check_logo(data)
+    info = info or check_logo(data)
     tenant.logo = data
     tenant.logo_mime, tenant.logo_size = info.mime, info.size
     tenant.logo_width, tenant.logo_height = info.width, info.height

@@ -6,14 +6,11 @@ import secrets
 import string
 from collections.abc import Iterable
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from partnerctl.errors import Conflict, InvalidInput
-from partnerctl.store.models.tenants import (
-    Tenant,
-    TenantCredentialKey,
-)
+from partnerctl.errors import InvalidInput
+from partnerctl.services.tenants.rules import flush_or_conflict
+from partnerctl.store.models.tenants import Tenant, TenantCredentialKey
 
 PASSWORD_MIN_LENGTH = 12
 
@@ -86,12 +83,7 @@ def credential_key(session: Session) -> TenantCredentialKey:
             parallelism=ph.parallelism,
         )
         session.add(key)
-        try:
-            session.flush()
-        except IntegrityError:
-            raise Conflict(
-                "another process is setting up the password key of this store; try again"
-            ) from None
+        flush_or_conflict(session, "another process is setting up the password key of this store; try again")
     return key
 
 

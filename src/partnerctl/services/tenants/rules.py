@@ -7,16 +7,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
-from partnerctl.errors import InvalidInput, NotFound
+from partnerctl.errors import Conflict, InvalidInput, NotFound
 from partnerctl.store.models import Client
-from partnerctl.store.models.tenants import (
-    Edition,
-    Tenant,
-    TenantAdmin,
-    TenantType,
-)
+from partnerctl.store.models.tenants import Edition, Tenant, TenantAdmin, TenantType
 
 NAME_MAX = 100
 
@@ -130,6 +126,19 @@ def tenant_status(*, is_master: bool, handed_over: bool, needs_setup: bool, admi
     if admins == 0:
         return "no admin"
     return "ready"
+
+
+def too_many_admins(count: int) -> bool:
+    """The seed's advice: keep the administrator role to as few users as possible."""
+    return count > ADVISED_MAX_ADMINS
+
+
+def flush_or_conflict(session: Session, message: str) -> None:
+    """Flush; a unique key or foreign key that another process just took becomes a Conflict."""
+    try:
+        session.flush()
+    except IntegrityError:
+        raise Conflict(message) from None
 
 
 def find_tenant(session: Session, name: str) -> Tenant | None:

@@ -20,10 +20,7 @@ from partnerctl.services.tenants.rules import (
     tenant_status,
 )
 from partnerctl.store.models import Client
-from partnerctl.store.models.tenants import (
-    Tenant,
-    TenantAdmin,
-)
+from partnerctl.store.models.tenants import Tenant, TenantAdmin
 
 
 @dataclass
@@ -85,7 +82,11 @@ def _subtree_query(*, root_id: int | None = None, root_key: str | None = None, d
     )
 
 
-def subtree_rows(session: Session, root_id: int) -> list[tuple[int, int | None, str, int]]:
+# (id, parent_id, name, depth) of one tenant in a subtree.
+SubtreeRow = tuple[int, int | None, str, int]
+
+
+def subtree_rows(session: Session, root_id: int) -> list[SubtreeRow]:
     """(id, parent_id, name, depth) of a tenant and everything below it, in one query."""
     return [tuple(r) for r in session.execute(_subtree_query(root_id=root_id))]
 
