@@ -219,19 +219,31 @@ def insert_prepared(
     return client
 
 
+def welcome_context(*, name: str, ref: str, contact_name: str | None, partner_name: str) -> dict[str, str]:
+    """What the welcome e-mail says about a client: `client add --welcome` and import build it here."""
+    return {
+        "client_name": name,
+        "client_ref": ref,
+        "contact_name": contact_name or name,
+        "partner_name": partner_name,
+    }
+
+
+def welcome_key(ref: str) -> str:
+    """The outbox dedupe key of a client's welcome e-mail: one welcome per reference, ever."""
+    return f"welcome:{ref}"
+
+
 def queue_welcome(session: Session, client: Client, *, partner_name: str):
     return queue_template(
         session,
         template="welcome",
         language=client.language,
         to=client.contact_email,
-        dedupe_key=f"welcome:{client.ref}",
-        context={
-            "client_name": client.name,
-            "client_ref": client.ref,
-            "contact_name": client.contact_name or client.name,
-            "partner_name": partner_name,
-        },
+        dedupe_key=welcome_key(client.ref),
+        context=welcome_context(
+            name=client.name, ref=client.ref, contact_name=client.contact_name, partner_name=partner_name
+        ),
     )
 
 
