@@ -62,6 +62,7 @@ from partnerctl.services.clients.onboarding import (
     prepare_client,
     queue_welcome,
     ref_exists,
+    welcome_context,
 )
 from partnerctl.services.clients.report import (
     REPORT_KEYS,
@@ -135,4 +136,5 @@ __all__ = [
     "unassign_users",
     "unique_values",
     "update_tasks",
+    "welcome_context",
 ]
