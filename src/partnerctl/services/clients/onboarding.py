@@ -23,7 +23,7 @@ from partnerctl.services.clients.model import (
 )
 from partnerctl.services.outbox import queue_template
 from partnerctl.services.partner import partner_name
-from partnerctl.services.templates.settings import Lookups, PreparedProduct, TemplateInfo, load_lookups
+from partnerctl.services.templates import Lookups, PreparedProduct, TemplateInfo, load_lookups
 from partnerctl.services.validation import (
     normalize_currency,
     normalize_email,
