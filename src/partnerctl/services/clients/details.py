@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from partnerctl.services.access import get_client_for
 from partnerctl.services.clients.listing import assigned_of, groups_of, integrations_of
-from partnerctl.services.clients.model import ADDRESS_FIELDS, address_of
+from partnerctl.services.clients.model import ADDRESS_FIELDS, address_of, client_fields
 from partnerctl.store.models import (
     ConfigTemplate,
     Product,
@@ -28,13 +28,7 @@ def client_details(session: Session, actor: User, ref: str) -> dict[str, Any]:
         .order_by(Subscription.id)
     ).all()
     details: dict[str, Any] = {
-        "ref": client.ref,
-        "name": client.name,
-        "status": client.status,
-        "contact_name": client.contact_name,
-        "contact_email": client.contact_email,
-        "currency": client.currency,
-        "language": client.language,
+        **client_fields(client),
         "groups": groups_of(session, [client.id])[client.id],
         "permissions": list(client.permissions or []),
         "assigned": assigned_of(session, [client.id])[client.id],

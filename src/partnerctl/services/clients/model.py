@@ -146,8 +146,9 @@ def address_of(client) -> dict[str, str | None]:
     return {column: getattr(client, column) for column, _ in ADDRESS_COLUMNS}
 
 
-def client_snapshot(client: Client, *, groups=None, users=None, integrations=None) -> dict:
-    snap = {
+def client_fields(client) -> dict:
+    """A client's own identifying and contact fields: how every view of one client starts."""
+    return {
         "ref": client.ref,
         "name": client.name,
         "status": client.status,
@@ -155,6 +156,13 @@ def client_snapshot(client: Client, *, groups=None, users=None, integrations=Non
         "contact_email": client.contact_email,
         "currency": client.currency,
         "language": client.language,
+    }
+
+
+def client_snapshot(client: Client, *, groups=None, users=None, integrations=None) -> dict:
+    """A client as the audit log records it (lists only when given)."""
+    snap = {
+        **client_fields(client),
         "permissions": list(client.permissions or []),
         "template_id": client.template_id,
         "template_version": client.template_version,
