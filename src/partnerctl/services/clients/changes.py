@@ -127,7 +127,7 @@ def _apply_edit(session: Session, client: Client, edit: ClientEdit, lookups: Loo
         setattr(client, name, value)
     if edit.currency is not None:
         set_currency(session, client, edit.currency)
-    client.permissions = edit.permissions.applied(client.permissions or [])
+    client.permissions = edit.permissions.result
     for g in edit.groups.add:
         session.add(ClientGroup(client_id=client.id, group_name=g))
     for g in edit.groups.remove:
@@ -195,7 +195,7 @@ def assign_users(session: Session, actor: User, ref: str, emails: list[str]) -> 
     session.flush()
     audit.record(
         session, actor, "client.assign", "client", client.ref,
-        after={"added": delta.add, "assigned": sorted(delta.applied(current))},
+        after={"added": delta.add, "assigned": sorted(delta.result)},
     )  # fmt: skip
     return client, delta.add
 

@@ -11,20 +11,17 @@ T = TypeVar("T", bound=Hashable)
 
 @dataclass(frozen=True)
 class ListDelta(Generic[T]):
-    """Items to add and to remove, in the order given; `missing`: asked to remove but not there."""
+    """Items to add and to remove, in the order given, and the list they make (`result`);
+    `missing`: asked to remove but not there."""
 
     add: list[T] = field(default_factory=list)
     remove: list[T] = field(default_factory=list)
+    result: list[T] = field(default_factory=list)
     missing: list[T] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
         return bool(self.add or self.remove)
-
-    def applied(self, current: Iterable[T]) -> list[T]:
-        """`current` after the change: what stays, in its order, then what is added."""
-        removed = set(self.remove)
-        return [x for x in current if x not in removed] + self.add
 
 
 def list_delta(
@@ -37,13 +34,16 @@ def list_delta(
     """What turns `current` into the wanted list, nothing added twice (the one rule for client lists).
 
     With `target` (bulk import's update: the file's list replaces the client's), whatever makes the
-    list equal to `target` as a set. Otherwise an edit (`client edit`): `add`, then `remove`; an item
-    added and removed again is neither, and one removed that is not there (any more) is `missing`.
+    list equal to `target` as a set; the result is `target`, in its order. Otherwise an edit
+    (`client edit`): `add`, then `remove`; an item added and removed again is neither, one removed
+    that is not there (any more) is `missing`, and the result is what stays, in order, then what is added.
     """
     if target is not None:
         have, want = set(current), dict.fromkeys(target)
         return ListDelta(
-            [x for x in want if x not in have], [x for x in dict.fromkeys(current) if x not in want]
+            [x for x in want if x not in have],
+            [x for x in dict.fromkeys(current) if x not in want],
+            list(want),
         )
     present = dict.fromkeys(current)
     added: list[T] = []
@@ -62,4 +62,4 @@ def list_delta(
             added.remove(x)
         else:
             removed.append(x)
-    return ListDelta(added, removed, missing)
+    return ListDelta(added, removed, list(present), missing)

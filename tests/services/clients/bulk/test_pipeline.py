@@ -63,7 +63,7 @@ def test_an_import_update_and_client_edit_reach_the_same_lists(initialized, cli)
     cli.ok("client", "edit", "E1", "--remove-group", "A", "--add-group", "C", "--connect", "exact")
     cli.ok("client", "assign", "E1", "bob@acme.example")
     summary, errors = _import(
-        b"ref,name,groups,integrations,assign\nI1,Same I1,B;C,exact:connected,bob@acme.example\n",
+        b"ref,name,groups,integrations,assign\nI1,Same I1,C;B,exact:connected,bob@acme.example\n",
         on_existing="update",
     )
     assert errors == [] and summary.updated == 1
@@ -71,5 +71,9 @@ def test_an_import_update_and_client_edit_reach_the_same_lists(initialized, cli)
     for column in ("groups", "integrations", "assign"):
         assert rows["E1"][column] == rows["I1"][column], column
     assert rows["I1"]["groups"] == ["B", "C"] and rows["I1"]["integrations"] == ["exact:connected"]
-    again, _ = _import(b"ref,name,groups\nI1,Same I1,C;B\n", on_existing="update")
+    # The audit records the file's lists as given.
+    edit = cli.ok("audit", "list", "--action", "client.edit", "-o", "json").json()
+    by_import = next(e for e in edit if e["key"] == "I1")
+    assert by_import["before"]["groups"] == ["A", "B"] and by_import["after"]["groups"] == ["C", "B"]
+    again, _ = _import(b"ref,name,groups\nI1,Same I1,B;C\n", on_existing="update")
     assert again.unchanged == 1

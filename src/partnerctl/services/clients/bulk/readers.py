@@ -374,19 +374,23 @@ def read_json(stream: BinaryIO, *, encoding: str | None = None, ignore_unknown: 
 
 def _json_records(source: _JsonLines, ignore_unknown: bool) -> Iterator[Record]:
     parse, json_error = _ijson_items()
-    index = 0
     items = parse(source, "item", map_type=source.new_object, use_float=True, buf_size=_JSON_CHUNK)
-    try:
-        for obj in items:
-            index += 1
-            source.since_record = 0
-            yield _json_cells(obj, obj.line if type(obj) is LinedObject else source.line, ignore_unknown)
-    except _RecordTooLong:
-        yield _failed(
-            source.line, f"item {index + 1} of the array is longer than {CSV_FIELD_LIMIT} characters"
-        )
-    except (json_error, UnicodeDecodeError, ValueError) as exc:
-        yield _failed(source.line, _json_problem(exc, index + 1))
+    index = 0
+    while True:
+        try:
+            obj = next(items)
+        except StopIteration:
+            return
+        except _RecordTooLong:
+            reason = f"item {index + 1} of the array is longer than {CSV_FIELD_LIMIT} characters"
+            yield _failed(source.line, reason)
+            return
+        except (json_error, UnicodeDecodeError, ValueError) as exc:
+            yield _failed(source.line, _json_problem(exc, index + 1))
+            return
+        index += 1
+        source.since_record = 0
+        yield _json_cells(obj, obj.line if type(obj) is LinedObject else source.line, ignore_unknown)
 
 
 def _json_problem(exc: Exception, item: int) -> str:

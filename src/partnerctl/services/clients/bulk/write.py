@@ -297,9 +297,9 @@ class Writer:
         self._apply_update(session, client, change)
         after = client_snapshot(
             client,
-            groups=change.groups.applied(groups),
-            users=change.users.applied(users),
-            integrations=[f"{k}:{s}" for k, s in change.integrations.applied(integrations)],
+            groups=change.groups.result,
+            users=change.users.result,
+            integrations=[f"{k}:{s}" for k, s in change.integrations.result],
         )
         session.add(
             AuditEvent(
