@@ -231,7 +231,13 @@ def test_edit_assign_status_and_remove(space, cli):
     cli.ok("client", "unassign", "D-1", CARL)
     assert show(cli, "D-1")["assigned"] == [BOB]
     cli.fails(2, "client", "unassign", "D-1", CARL)
-    cli.fails(2, "client", "assign", "D-1", "ghost@acme.example")
+    # One user resolution for both commands: the same message and hint for an unknown user.
+    assigning = cli.fails(2, "client", "assign", "D-1", "ghost@acme.example")
+    unassigning = cli.fails(2, "client", "unassign", "D-1", "ghost@acme.example")
+    assert assigning.stderr == unassigning.stderr
+    assert (
+        "unknown user 'ghost@acme.example'" in assigning.stderr and "partnerctl user list" in assigning.stderr
+    )
     edit = cli.ok("audit", "list", "--action", "client.edit", "-o", "json").json()[0]
     assert edit["before"]["currency"] == "EUR" and edit["after"]["currency"] == "USD"
     # Status moves: onboarding -> active -> archived; wrong moves are conflicts.

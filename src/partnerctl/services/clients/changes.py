@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from partnerctl.errors import Conflict, InvalidInput
 from partnerctl.services import audit
 from partnerctl.services.access import get_client_for, require_admin
 from partnerctl.services.billing import assert_currency_change_allowed, client_invoice_count
+from partnerctl.services.clients.delta import ListDelta, list_delta
 from partnerctl.services.clients.listing import assigned_of, groups_of, integrations_of
 from partnerctl.services.clients.model import (
-    ADDRESS_FIELDS,
+    ADDRESS_COLUMNS,
     ClientUpdate,
     address_part,
     client_snapshot,
     non_negative,
 )
-from partnerctl.services.templates.settings import Lookups
+from partnerctl.services.templates import Lookups, load_link_lookups
 from partnerctl.services.validation import (
     normalize_currency,
     normalize_email,
@@ -34,7 +37,6 @@ from partnerctl.store.models import (
     ClientAssignment,
     ClientGroup,
     ClientIntegration,
-    Integration,
     Subscription,
     User,
 )
@@ -53,155 +55,168 @@ def set_currency(session: Session, client: Client, new: str) -> None:
         client.currency = new
 
 
+@dataclass
+class ClientEdit:
+    """What `client edit` changes: plain fields, the currency (checked against invoices), and lists."""
+
+    fields: dict[str, Any] = field(default_factory=dict)
+    currency: str | None = None
+    permissions: ListDelta[str] = field(default_factory=ListDelta)
+    groups: ListDelta[str] = field(default_factory=ListDelta)
+    integrations: ListDelta[str] = field(default_factory=ListDelta)  # integration keys
+    connect: list[str] = field(default_factory=list)  # integration keys to mark connected
+
+
+def _edited_fields(changes: ClientUpdate) -> dict[str, Any]:
+    """The validated new values of the plain fields `changes` names."""
+    fields: dict[str, Any] = {}
+    if changes.name is not None:
+        fields["name"] = require_text(changes.name, "client name")
+        fields["name_key"] = fields["name"].lower()
+    if changes.contact_name is not None:
+        fields["contact_name"] = changes.contact_name.strip() or None
+    if changes.contact_email is not None:
+        email = changes.contact_email
+        fields["contact_email"] = normalize_email(email, field="contact e-mail") if email.strip() else None
+    if changes.language is not None:
+        fields["language"] = normalize_language(changes.language)
+    for column, part in ADDRESS_COLUMNS:
+        raw = getattr(changes, column)
+        if raw is not None:
+            fields[column] = address_part(raw, part)
+    return fields
+
+
+def plan_edit(
+    client: Client,
+    changes: ClientUpdate,
+    *,
+    groups: list[str],
+    integrations: list[str],
+    lookups: Lookups | None,
+) -> ClientEdit:
+    """What `changes` does to `client` (current groups and integration keys given); validates, writes nothing."""
+    edit = ClientEdit(fields=_edited_fields(changes))
+    if changes.currency is not None:
+        edit.currency = normalize_currency(changes.currency)
+    edit.permissions = list_delta(
+        client.permissions or [],
+        add=[normalize_permission(p) for p in changes.add_permissions],
+        remove=[normalize_permission(p) for p in changes.remove_permissions],
+    )
+    edit.groups = list_delta(
+        groups,
+        add=[normalize_group(g) for g in changes.add_groups],
+        remove=[normalize_group(g) for g in changes.remove_groups],
+    )
+    if edit.groups.missing:
+        raise InvalidInput(f"client {client.ref} is not in group {edit.groups.missing[0]!r}")
+    if lookups is not None:
+        added = [lookups.integration(k).key for k in changes.add_integrations]
+        edit.connect = [lookups.integration(k).key for k in changes.connect_integrations]
+        removed = [lookups.integration(k).key for k in changes.remove_integrations]
+        # Connecting one the client does not have adds it (connected).
+        edit.integrations = list_delta(integrations, add=added + edit.connect, remove=removed)
+        if edit.integrations.missing:
+            raise InvalidInput(f"client {client.ref} has no integration {edit.integrations.missing[0]}")
+    return edit
+
+
+def _apply_edit(session: Session, client: Client, edit: ClientEdit, lookups: Lookups | None) -> None:
+    for name, value in edit.fields.items():
+        setattr(client, name, value)
+    if edit.currency is not None:
+        set_currency(session, client, edit.currency)
+    client.permissions = edit.permissions.result
+    for g in edit.groups.add:
+        session.add(ClientGroup(client_id=client.id, group_name=g))
+    for g in edit.groups.remove:
+        session.exec(
+            sa.delete(ClientGroup).where(ClientGroup.client_id == client.id, ClientGroup.group_name == g)
+        )
+    if lookups is not None:
+        connect = set(edit.connect)
+        for key in edit.integrations.add:
+            state = IntegrationState.connected if key in connect else IntegrationState.pending
+            session.add(
+                ClientIntegration(
+                    client_id=client.id, integration_id=lookups.integration(key).id, state=state
+                )
+            )
+        session.flush()
+        for key in connect.difference(edit.integrations.add, edit.integrations.remove):
+            link = session.get(ClientIntegration, (client.id, lookups.integration(key).id))
+            link.state = IntegrationState.connected
+            session.add(link)
+        for key in edit.integrations.remove:
+            session.delete(session.get(ClientIntegration, (client.id, lookups.integration(key).id)))
+    client.updated_at = utcnow()
+    session.add(client)
+    session.flush()
+
+
+def _list_snapshot(session: Session, client: Client) -> dict:
+    return client_snapshot(
+        client, groups=groups_of(session, [client.id])[client.id],
+        integrations=[f"{k}:{s}" for k, s in integrations_of(session, client.id)],
+    )  # fmt: skip
+
+
 def edit_client(session: Session, actor: User, ref: str, changes: ClientUpdate) -> Client:
+    """`client edit`: change fields, groups, permissions and integrations of one client, audited."""
     client = get_client_for(session, actor, ref)
     data = changes.model_dump(exclude_unset=True)
     if not any(v not in (None, []) for v in data.values()):
         raise InvalidInput(
             "nothing to change: pass at least one option (see `partnerctl client edit --help`)"
         )
-    lookups_needed = (
+    needs_integrations = (
         data.get("add_integrations") or data.get("remove_integrations") or data.get("connect_integrations")
     )
-    before = client_snapshot(
-        client, groups=groups_of(session, [client.id])[client.id],
-        integrations=[f"{k}:{s}" for k, s in integrations_of(session, client.id)],
-    )  # fmt: skip
-    if changes.name is not None:
-        client.name = require_text(changes.name, "client name")
-        client.name_key = client.name.lower()
-    if changes.contact_name is not None:
-        client.contact_name = changes.contact_name.strip() or None
-    if changes.contact_email is not None:
-        client.contact_email = (
-            normalize_email(changes.contact_email, field="contact e-mail")
-            if changes.contact_email.strip()
-            else None
-        )
-    if changes.language is not None:
-        client.language = normalize_language(changes.language)
-    for kind in ("billing", "shipping"):
-        for part in ADDRESS_FIELDS:
-            raw = getattr(changes, f"{kind}_{part}")
-            if raw is not None:
-                setattr(client, f"{kind}_{part}", address_part(raw, part))
-    if changes.currency is not None:
-        set_currency(session, client, normalize_currency(changes.currency))
-    perms = list(client.permissions or [])
-    for p in changes.add_permissions:
-        p = normalize_permission(p)
-        if p not in perms:
-            perms.append(p)
-    for p in changes.remove_permissions:
-        p = normalize_permission(p)
-        if p in perms:
-            perms.remove(p)
-    client.permissions = perms
-    current_groups = set(before["groups"])
-    for g in changes.add_groups:
-        g = normalize_group(g)
-        if g not in current_groups:
-            session.add(ClientGroup(client_id=client.id, group_name=g))
-            current_groups.add(g)
-    for g in changes.remove_groups:
-        g = normalize_group(g)
-        if g not in current_groups:
-            raise InvalidInput(f"client {client.ref} is not in group {g!r}")
-        session.exec(
-            sa.delete(ClientGroup).where(ClientGroup.client_id == client.id, ClientGroup.group_name == g)
-        )
-        current_groups.discard(g)
-    if lookups_needed:
-        _edit_integrations(session, client, changes)
-    client.updated_at = utcnow()
-    session.add(client)
-    session.flush()
-    after = client_snapshot(
-        client, groups=groups_of(session, [client.id])[client.id],
-        integrations=[f"{k}:{s}" for k, s in integrations_of(session, client.id)],
-    )  # fmt: skip
+    lookups = load_link_lookups(session) if needs_integrations else None
+    before = _list_snapshot(session, client)
+    keys = [k for k, _ in integrations_of(session, client.id)] if lookups is not None else []
+    edit = plan_edit(client, changes, groups=before["groups"], integrations=keys, lookups=lookups)
+    _apply_edit(session, client, edit, lookups)
+    after = _list_snapshot(session, client)
     audit.record(session, actor, "client.edit", "client", client.ref, before=before, after=after)
     return client
-
-
-def _integration_by_key(session: Session, key: str) -> Integration:
-    found = session.exec(select(Integration).where(Integration.key == (key or "").strip().lower())).first()
-    if found is None:
-        raise InvalidInput(
-            f"unknown integration {key!r}", hint="list them with `partnerctl integration list`"
-        )
-    return found
-
-
-def _edit_integrations(session: Session, client: Client, changes: ClientUpdate) -> None:
-    have = {k for k, _ in integrations_of(session, client.id)}
-    for key in changes.add_integrations:
-        integ = _integration_by_key(session, key)
-        if integ.key not in have:
-            session.add(ClientIntegration(client_id=client.id, integration_id=integ.id))
-            have.add(integ.key)
-    session.flush()
-    for key in changes.connect_integrations:
-        integ = _integration_by_key(session, key)
-        link = session.get(ClientIntegration, (client.id, integ.id))
-        if link is None:
-            link = ClientIntegration(client_id=client.id, integration_id=integ.id)
-        link.state = IntegrationState.connected
-        session.add(link)
-    for key in changes.remove_integrations:
-        integ = _integration_by_key(session, key)
-        link = session.get(ClientIntegration, (client.id, integ.id))
-        if link is None:
-            raise InvalidInput(f"client {client.ref} has no integration {integ.key}")
-        session.delete(link)
-    session.flush()
 
 
 def assign_users(session: Session, actor: User, ref: str, emails: list[str]) -> tuple[Client, list[str]]:
     require_admin(actor, "client assign")
     client = get_client_for(session, actor, ref)
-    lookups_users = {u.email: u for u in session.exec(select(User))}
-    lk = Lookups(lookups_users, {}, {}, {}, None)
-    current = set(assigned_of(session, [client.id])[client.id])
-    added = []
-    for email in emails:
-        user = lk.user(email)
-        if user.email not in current:
-            session.add(ClientAssignment(client_id=client.id, user_id=user.id))
-            current.add(user.email)
-            added.append(user.email)
+    lookups = load_link_lookups(session)
+    current = assigned_of(session, [client.id])[client.id]
+    users = [lookups.user(email) for email in emails]
+    delta = list_delta(current, add=[u.email for u in users])
+    for email in delta.add:
+        session.add(ClientAssignment(client_id=client.id, user_id=lookups.users_by_email[email].id))
     session.flush()
     audit.record(
-        session,
-        actor,
-        "client.assign",
-        "client",
-        client.ref,
-        after={"added": added, "assigned": sorted(current)},
-    )
-    return client, added
+        session, actor, "client.assign", "client", client.ref,
+        after={"added": delta.add, "assigned": sorted(delta.result)},
+    )  # fmt: skip
+    return client, delta.add
 
 
 def unassign_users(session: Session, actor: User, ref: str, emails: list[str]) -> tuple[Client, list[str]]:
     require_admin(actor, "client unassign")
     client = get_client_for(session, actor, ref)
-    removed = []
-    for email in emails:
-        normalized = normalize_email(email, field="user e-mail")
-        user = session.exec(select(User).where(User.email == normalized)).first()
-        if user is None:
-            raise InvalidInput(f"unknown user {email!r}")
-        link = session.get(ClientAssignment, (client.id, user.id))
-        if link is None:
-            raise InvalidInput(f"{normalized} is not assigned to {client.ref}")
-        session.delete(link)
-        removed.append(normalized)
+    lookups = load_link_lookups(session)
+    current = assigned_of(session, [client.id])[client.id]
+    # A deactivated user can still be unassigned (that is often why they are being removed).
+    delta = list_delta(current, remove=[lookups.user(email, active=False).email for email in emails])
+    if delta.missing:
+        raise InvalidInput(f"{delta.missing[0]} is not assigned to {client.ref}")
+    for email in delta.remove:
+        session.delete(session.get(ClientAssignment, (client.id, lookups.users_by_email[email].id)))
     session.flush()
     audit.record(
         session, actor, "client.unassign", "client", client.ref,
-        after={"removed": removed, "assigned": assigned_of(session, [client.id])[client.id]},
+        after={"removed": delta.remove, "assigned": assigned_of(session, [client.id])[client.id]},
     )  # fmt: skip
-    return client, removed
+    return client, delta.remove
 
 
 _PAST = {"accept": "accepted", "activate": "activated", "archive": "archived"}

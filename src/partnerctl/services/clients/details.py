@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from partnerctl.services.access import get_client_for
 from partnerctl.services.clients.listing import assigned_of, groups_of, integrations_of
-from partnerctl.services.clients.model import ADDRESS_FIELDS
+from partnerctl.services.clients.model import ADDRESS_FIELDS, address_of, client_fields
 from partnerctl.store.models import (
     ConfigTemplate,
     Product,
@@ -28,13 +28,7 @@ def client_details(session: Session, actor: User, ref: str) -> dict[str, Any]:
         .order_by(Subscription.id)
     ).all()
     details: dict[str, Any] = {
-        "ref": client.ref,
-        "name": client.name,
-        "status": client.status,
-        "contact_name": client.contact_name,
-        "contact_email": client.contact_email,
-        "currency": client.currency,
-        "language": client.language,
+        **client_fields(client),
         "groups": groups_of(session, [client.id])[client.id],
         "permissions": list(client.permissions or []),
         "assigned": assigned_of(session, [client.id])[client.id],
@@ -44,13 +38,10 @@ def client_details(session: Session, actor: User, ref: str) -> dict[str, Any]:
         "wallet_balance": client.wallet_balance,
         "expenses_ready": client.expenses_ready,
     }
-    for kind in ("billing", "shipping"):
-        for part in ADDRESS_FIELDS:
-            details[f"{kind}_{part}"] = getattr(client, f"{kind}_{part}")
+    details.update(address_of(client))
     if not any(getattr(client, f"shipping_{p}") for p in ADDRESS_FIELDS):
         # Shipping falls back to billing, as on invoices.
-        for part in ADDRESS_FIELDS:
-            details[f"shipping_{part}"] = getattr(client, f"billing_{part}")
+        details.update({f"shipping_{part}": getattr(client, f"billing_{part}") for part in ADDRESS_FIELDS})
     details["template"] = template.name if template else None
     details["template_version"] = client.template_version
     details["template_current_version"] = template.version if template else None

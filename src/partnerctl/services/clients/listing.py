@@ -234,19 +234,13 @@ def _count(session: Session, query) -> int:
     return session.exec(count).one()
 
 
-def list_clients(
-    session: Session, actor: User, filters: ClientFilters | None = None, *, with_counts: bool = True
-) -> ClientPage:
-    filters = filters or ClientFilters()
-    if filters.limit is not None and filters.limit < 0:
-        raise InvalidInput("--limit must be 0 or more")
-    if filters.offset < 0:
-        raise InvalidInput("--offset must be 0 or more")
-    query = client_query(session, actor, filters)
-    searching = bool(filters.search and filters.search.strip())
-    # Page ids first (from an index where one covers the filters), then load just those rows:
-    # a deep --offset then skips index entries, not whole rows.
-    if searching:
+def _page_ids(session: Session, query, filters: ClientFilters) -> tuple[list[int], int | None]:
+    """The ids of the page's clients in order, and the total when it comes for free (else None).
+
+    Page ids first (from an index where one covers the filters), then the rows: a deep --offset
+    then skips index entries, not whole rows.
+    """
+    if filters.search and filters.search.strip():
         # A search reads every candidate anyway: count them in the same pass (a window count)
         # instead of a second scan.
         page = order_clients(select(Client.id, func.count().over()).where(query.whereclause), filters)
@@ -256,14 +250,26 @@ def list_clients(
     if filters.limit is not None:
         page = page.limit(filters.limit)
     fetched = session.exec(page).all()
-    if searching:
-        page_ids = [cid for cid, _ in fetched]
+    if filters.search and filters.search.strip():
         total = fetched[0][1] if fetched else (0 if filters.offset == 0 and filters.limit != 0 else None)
-    else:
-        page_ids = list(fetched)
-        # A short first page is the whole result: no separate count needed.
-        short = filters.offset == 0 and (filters.limit is None or len(page_ids) < filters.limit)
-        total = len(page_ids) if short else None
+        return [cid for cid, _ in fetched], total
+    page_ids = list(fetched)
+    # A short first page is the whole result: no separate count needed.
+    short = filters.offset == 0 and (filters.limit is None or len(page_ids) < filters.limit)
+    return page_ids, len(page_ids) if short else None
+
+
+def list_clients(
+    session: Session, actor: User, filters: ClientFilters | None = None, *, with_counts: bool = True
+) -> ClientPage:
+    """`client list`: one page of the clients `actor` may see, with the tab counts and the total."""
+    filters = filters or ClientFilters()
+    if filters.limit is not None and filters.limit < 0:
+        raise InvalidInput("--limit must be 0 or more")
+    if filters.offset < 0:
+        raise InvalidInput("--offset must be 0 or more")
+    query = client_query(session, actor, filters)
+    page_ids, total = _page_ids(session, query, filters)
     counts = tab_counts(session, actor) if with_counts else {}
     tab = parse_tab(filters.tab, actor)
     if total is None and tab in counts and _tab_only(filters):
@@ -276,16 +282,15 @@ def list_clients(
         for c in session.exec(select(Client).where(col(Client.id).in_(chunk)))
     }
     rows = [by_id[i] for i in page_ids]
-    result = ClientPage(
+    ids = [c.id for c in rows]
+    return ClientPage(
         rows=rows,
         tab=tab,
         tab_counts=counts,
         total=total,
+        groups=groups_of(session, ids),
+        assigned=assigned_of(session, ids),
     )
-    ids = [c.id for c in rows]
-    result.groups = groups_of(session, ids)
-    result.assigned = assigned_of(session, ids)
-    return result
 
 
 def groups_of(session: Session, ids: list[int]) -> dict[int, list[str]]:

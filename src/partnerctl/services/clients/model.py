@@ -21,6 +21,10 @@ REF_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 ADDRESS_FIELDS = ("street", "city", "zip", "country")
+# (column, part) of both addresses: billing_street ... shipping_country.
+ADDRESS_COLUMNS = tuple(
+    (f"{kind}_{part}", part) for kind in ("billing", "shipping") for part in ADDRESS_FIELDS
+)
 
 
 # Letters NFKD does not take apart (Danish, German, Polish, Icelandic names are common here).
@@ -62,7 +66,20 @@ def unique_values(values) -> list:
     return list(seen.values())
 
 
-class ClientCreate(BaseModel):
+class AddressInput(BaseModel):
+    """Both addresses' fields as given on the command line or in an import row (None: not given)."""
+
+    billing_street: str | None = None
+    billing_city: str | None = None
+    billing_zip: str | None = None
+    billing_country: str | None = None
+    shipping_street: str | None = None
+    shipping_city: str | None = None
+    shipping_zip: str | None = None
+    shipping_country: str | None = None
+
+
+class ClientCreate(AddressInput):
     """What `client add` (and one row of a bulk import) asks for; unset fields come from the template."""
 
     model_config = ConfigDict(extra="forbid")
@@ -81,21 +98,13 @@ class ClientCreate(BaseModel):
     assign: list[str] = Field(default_factory=list)  # partner users' e-mails
     integrations: list[str] = Field(default_factory=list)
     permissions: list[str] = Field(default_factory=list)
-    billing_street: str | None = None
-    billing_city: str | None = None
-    billing_zip: str | None = None
-    billing_country: str | None = None
-    shipping_street: str | None = None
-    shipping_city: str | None = None
-    shipping_zip: str | None = None
-    shipping_country: str | None = None
     welcome: bool = False
     missing_receipts: int = 0
     wallet_balance: Decimal | str = Decimal(0)
     expenses_ready: int = 0
 
 
-class ClientUpdate(BaseModel):
+class ClientUpdate(AddressInput):
     """`client edit`: every field optional; lists are changed by add/remove."""
 
     model_config = ConfigDict(extra="forbid")
@@ -105,14 +114,6 @@ class ClientUpdate(BaseModel):
     contact_email: str | None = None
     currency: str | None = None
     language: str | None = None
-    billing_street: str | None = None
-    billing_city: str | None = None
-    billing_zip: str | None = None
-    billing_country: str | None = None
-    shipping_street: str | None = None
-    shipping_city: str | None = None
-    shipping_zip: str | None = None
-    shipping_country: str | None = None
     add_groups: list[str] = []
     remove_groups: list[str] = []
     add_permissions: list[str] = []
@@ -140,8 +141,14 @@ def address_part(raw: str | None, part: str) -> str | None:
     return value
 
 
-def client_snapshot(client: Client, *, groups=None, users=None, integrations=None) -> dict:
-    snap = {
+def address_of(client) -> dict[str, str | None]:
+    """A client's billing and shipping address fields as stored (billing_street ... shipping_country)."""
+    return {column: getattr(client, column) for column, _ in ADDRESS_COLUMNS}
+
+
+def client_fields(client) -> dict:
+    """A client's own identifying and contact fields: how every view of one client starts."""
+    return {
         "ref": client.ref,
         "name": client.name,
         "status": client.status,
@@ -149,13 +156,18 @@ def client_snapshot(client: Client, *, groups=None, users=None, integrations=Non
         "contact_email": client.contact_email,
         "currency": client.currency,
         "language": client.language,
+    }
+
+
+def client_snapshot(client: Client, *, groups=None, users=None, integrations=None) -> dict:
+    """A client as the audit log records it (lists only when given)."""
+    snap = {
+        **client_fields(client),
         "permissions": list(client.permissions or []),
         "template_id": client.template_id,
         "template_version": client.template_version,
     }
-    for kind in ("billing", "shipping"):
-        for part in ADDRESS_FIELDS:
-            snap[f"{kind}_{part}"] = getattr(client, f"{kind}_{part}")
+    snap.update(address_of(client))
     if groups is not None:
         snap["groups"] = list(groups)
     if users is not None:

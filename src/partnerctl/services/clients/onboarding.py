@@ -12,7 +12,7 @@ from partnerctl.services import audit
 from partnerctl.services.access import require_admin
 from partnerctl.services.billing import add_subscription
 from partnerctl.services.clients.model import (
-    ADDRESS_FIELDS,
+    ADDRESS_COLUMNS,
     ClientCreate,
     address_part,
     client_snapshot,
@@ -23,7 +23,7 @@ from partnerctl.services.clients.model import (
 )
 from partnerctl.services.outbox import queue_template
 from partnerctl.services.partner import partner_name
-from partnerctl.services.templates.settings import Lookups, PreparedProduct, TemplateInfo, load_lookups
+from partnerctl.services.templates import Lookups, PreparedProduct, TemplateInfo, load_lookups
 from partnerctl.services.validation import (
     normalize_currency,
     normalize_email,
@@ -66,6 +66,61 @@ class PreparedClient:
 UNSET: Any = object()
 
 
+def _template_for(lookups: Lookups, data: ClientCreate, template: TemplateInfo | None) -> TemplateInfo | None:
+    if template is not UNSET:
+        return template
+    if data.no_template or data.invited:
+        return None  # an invitation gets its template when it is accepted
+    if data.template:
+        return lookups.template(data.template)
+    return lookups.default_template
+
+
+def _settings(
+    lookups: Lookups, data: ClientCreate, tpl: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The client's settings (explicit values win, else the template's, else the defaults), and
+    `applied`: what the template contributed, in the form stored on the client."""
+    applied: dict[str, Any] = {}
+
+    def pick(key: str, explicit, normalize):
+        if explicit not in (None, "", []):
+            return normalize(explicit)
+        if key in tpl:
+            applied[key] = tpl[key]
+            return tpl[key]
+        return None
+
+    # In this order, so the first of several errors is the same as ever.
+    currency = pick("currency", data.currency, normalize_currency) or "EUR"
+    language = pick("language", data.language, normalize_language) or "en"
+    permissions = pick(
+        "permissions", data.permissions, lambda v: unique_values(normalize_permission(p) for p in v)
+    )
+    groups = pick("groups", data.groups, lambda v: unique_values(normalize_group(g) for g in v)) or []
+    users = pick("users", data.assign, lambda v: unique_values(lookups.user(e) for e in v)) or []
+    integrations = (
+        pick("integrations", data.integrations, lambda v: [lookups.integration(k) for k in v]) or []
+    )
+    settings = {
+        "currency": currency,
+        "language": language,
+        "permissions": list(PORTAL_MODULES) if permissions is None else permissions,
+        "groups": groups,
+        "users": list({u.id: u for u in users}.values()),
+        "integrations": list({i.id: i for i in integrations}.values()),
+        "product": tpl.get("product"),
+    }
+    product = settings["product"]
+    if product is not None:
+        applied["product"] = {"key": product.product.key, "payer": product.payer, "seats": product.seats}
+    if "users" in applied:
+        applied["users"] = [u.email for u in applied["users"]]
+    if "integrations" in applied:
+        applied["integrations"] = [i.key for i in applied["integrations"]]
+    return settings, applied
+
+
 def prepare_client(
     lookups: Lookups, data: ClientCreate, *, template: TemplateInfo | None = UNSET, actor: User | None = None
 ) -> PreparedClient:
@@ -81,47 +136,8 @@ def prepare_client(
         ref, derived = normalize_ref(data.ref), False
     else:
         ref, derived = derive_ref(name), True
-    if template is UNSET:
-        if data.no_template or data.invited:
-            # An invitation gets its template when it is accepted.
-            template = None
-        elif data.template:
-            template = lookups.template(data.template)
-        else:
-            template = lookups.default_template
-    tpl = lookups.resolved(template) if template is not None else {}
-    applied: dict[str, Any] = {}
-
-    def pick(key: str, explicit, normalize):
-        if explicit not in (None, "", []):
-            return normalize(explicit)
-        if key in tpl:
-            applied[key] = tpl[key]
-            return tpl[key]
-        return None
-
-    currency = pick("currency", data.currency, normalize_currency) or "EUR"
-    language = pick("language", data.language, normalize_language) or "en"
-    permissions = pick(
-        "permissions", data.permissions, lambda v: unique_values(normalize_permission(p) for p in v)
-    )
-    if permissions is None:
-        permissions = list(PORTAL_MODULES)
-    groups = pick("groups", data.groups, lambda v: unique_values(normalize_group(g) for g in v)) or []
-    users = pick("users", data.assign, lambda v: unique_values(lookups.user(e) for e in v)) or []
-    users = list({u.id: u for u in users}.values())
-    integrations = (
-        pick("integrations", data.integrations, lambda v: [lookups.integration(k) for k in v]) or []
-    )
-    integrations = list({i.id: i for i in integrations}.values())
-    product = tpl.get("product")
-    if product is not None:
-        applied["product"] = {"key": product.product.key, "payer": product.payer, "seats": product.seats}
-    if "users" in applied:
-        applied["users"] = [u.email for u in applied["users"]]
-    if "integrations" in applied:
-        applied["integrations"] = [i.key for i in applied["integrations"]]
-
+    template = _template_for(lookups, data, template)
+    settings, applied = _settings(lookups, data, lookups.resolved(template) if template is not None else {})
     contact_email = (
         normalize_email(data.contact_email, field="contact e-mail") if data.contact_email else None
     )
@@ -135,9 +151,9 @@ def prepare_client(
         "status": ClientStatus.invited if data.invited else ClientStatus.onboarding,
         "contact_name": (data.contact_name or "").strip() or None,
         "contact_email": contact_email,
-        "currency": currency,
-        "language": language,
-        "permissions": permissions,
+        "currency": settings["currency"],
+        "language": settings["language"],
+        "permissions": settings["permissions"],
         "missing_receipts": non_negative(data.missing_receipts, "missing receipts"),
         "wallet_balance": parse_amount(data.wallet_balance, field="wallet balance", allow_negative=True),
         "expenses_ready": non_negative(data.expenses_ready, "expenses ready"),
@@ -146,16 +162,14 @@ def prepare_client(
         "template_applied": applied if template else None,
         "created_by": actor.email if actor is not None else None,
     }
-    for kind in ("billing", "shipping"):
-        for part in ADDRESS_FIELDS:
-            raw = getattr(data, f"{kind}_{part}")
-            values[f"{kind}_{part}"] = address_part(raw, part)
+    for column, part in ADDRESS_COLUMNS:
+        values[column] = address_part(getattr(data, column), part)
     return PreparedClient(
         values=values,
-        groups=groups,
-        users=users,
-        integrations=integrations,
-        product=product,
+        groups=settings["groups"],
+        users=settings["users"],
+        integrations=settings["integrations"],
+        product=settings["product"],
         template=template,
         applied=applied if template else None,
         ref_derived=derived,
@@ -219,19 +233,31 @@ def insert_prepared(
     return client
 
 
+def welcome_context(*, name: str, ref: str, contact_name: str | None, partner_name: str) -> dict[str, str]:
+    """What the welcome e-mail says about a client: `client add --welcome` and import build it here."""
+    return {
+        "client_name": name,
+        "client_ref": ref,
+        "contact_name": contact_name or name,
+        "partner_name": partner_name,
+    }
+
+
+def welcome_key(ref: str) -> str:
+    """The outbox dedupe key of a client's welcome e-mail: one welcome per reference, ever."""
+    return f"welcome:{ref}"
+
+
 def queue_welcome(session: Session, client: Client, *, partner_name: str):
     return queue_template(
         session,
         template="welcome",
         language=client.language,
         to=client.contact_email,
-        dedupe_key=f"welcome:{client.ref}",
-        context={
-            "client_name": client.name,
-            "client_ref": client.ref,
-            "contact_name": client.contact_name or client.name,
-            "partner_name": partner_name,
-        },
+        dedupe_key=welcome_key(client.ref),
+        context=welcome_context(
+            name=client.name, ref=client.ref, contact_name=client.contact_name, partner_name=partner_name
+        ),
     )
 
 

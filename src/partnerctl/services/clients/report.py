@@ -30,18 +30,16 @@ def client_report(session: Session, actor: User, by: str) -> list[dict[str, Any]
     if by not in REPORT_KEYS:
         raise InvalidInput(f"unknown report key {by!r}: use {', '.join(REPORT_KEYS)}")
     visible = select(Client.id).where(visible_clients_filter(actor))
-    if by == "group":
+    if by in ("group", "template"):
+        # Clients in no group / from no template count under (none): an outer join.
+        other, on, name = {
+            "group": (ClientGroup, col(ClientGroup.client_id) == Client.id, ClientGroup.group_name),
+            "template": (ConfigTemplate, col(ConfigTemplate.id) == Client.template_id, ConfigTemplate.name),
+        }[by]
         keyed = (
-            select(Client.id.label("cid"), ClientGroup.group_name.label("k"))
+            select(Client.id.label("cid"), col(name).label("k"))
             .select_from(Client)
-            .outerjoin(ClientGroup, col(ClientGroup.client_id) == Client.id)
-            .where(col(Client.id).in_(visible))
-        )
-    elif by == "template":
-        keyed = (
-            select(Client.id.label("cid"), ConfigTemplate.name.label("k"))
-            .select_from(Client)
-            .outerjoin(ConfigTemplate, col(ConfigTemplate.id) == Client.template_id)
+            .outerjoin(other, on)
             .where(col(Client.id).in_(visible))
         )
     else:

@@ -13,11 +13,11 @@ from partnerctl.services.access import get_client_for, require_admin
 from partnerctl.services.billing import add_subscription
 from partnerctl.services.clients.changes import set_currency, transition_client
 from partnerctl.services.clients.listing import assigned_of, groups_of, integrations_of
-from partnerctl.services.templates.manage import get_template
-from partnerctl.services.templates.settings import (
+from partnerctl.services.templates import (
     SETTING_KEYS,
     Lookups,
     TemplateInfo,
+    get_template,
     load_lookups,
     resolve_template_settings,
     sorted_unique,

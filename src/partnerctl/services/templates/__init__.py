@@ -12,11 +12,8 @@ from partnerctl.services.templates.files import (
 from partnerctl.services.templates.manage import (
     create_template,
     edit_template,
-    find_template,
-    get_default,
     get_template,
     list_templates,
-    lock_templates,
     remove_template,
     set_default,
 )
@@ -26,12 +23,12 @@ from partnerctl.services.templates.settings import (
     PreparedProduct,
     TemplateChanges,
     TemplateInfo,
+    load_link_lookups,
     load_lookups,
     resolve_template_settings,
     settings_from,
     sorted_unique,
     template_info,
-    template_snapshot,
 )
 
 __all__ = [
@@ -43,18 +40,15 @@ __all__ = [
     "create_template",
     "edit_template",
     "export_template",
-    "find_template",
-    "get_default",
     "get_template",
     "import_template",
     "list_templates",
+    "load_link_lookups",
     "load_lookups",
-    "lock_templates",
     "remove_template",
     "resolve_template_settings",
     "set_default",
     "settings_from",
     "sorted_unique",
     "template_info",
-    "template_snapshot",
 ]

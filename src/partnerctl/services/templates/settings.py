@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlmodel import Session, select
@@ -64,18 +65,21 @@ class Lookups:
             raise InvalidInput(f"unknown template {name!r}", hint="list them with `partnerctl template list`")
         return found
 
-    def user(self, email: str, *, origin: str = "") -> User:
+    def user(self, email: str, *, origin: str = "", active: bool = True) -> User:
+        """The partner user with this e-mail (the one resolution of a user named on the command line,
+        in a file or a template); `active=False` also finds a deactivated one (to unassign it)."""
         normalized = normalize_email(email, field="user e-mail")
         user = self.users_by_email.get(normalized)
         if user is None:
             raise InvalidInput(
                 f"unknown user {email!r}{origin}", hint="list them with `partnerctl user list`"
             )
-        if not user.active:
+        if active and not user.active:
             raise InvalidInput(f"user {normalized}{origin} is deactivated")
         return user
 
     def integration(self, key: str, *, origin: str = "") -> Integration:
+        """The catalogue integration with this key (the one resolution of an integration name)."""
         found = self.integrations_by_key.get((key or "").strip().lower())
         if found is None:
             raise InvalidInput(
@@ -101,13 +105,23 @@ def template_info(t: ConfigTemplate) -> TemplateInfo:
 def load_lookups(session: Session) -> Lookups:
     """Everything onboarding needs to resolve names, in five queries whatever the number of rows."""
     templates = [template_info(t) for t in session.exec(select(ConfigTemplate))]
-    return Lookups(
-        users_by_email={u.email: u for u in session.exec(select(User))},
-        integrations_by_key={i.key: i for i in session.exec(select(Integration))},
+    return replace(
+        load_link_lookups(session),
         products_by_key={p.key: p for p in session.exec(select(Product))},
         templates_by_key={t.name.lower(): t for t in templates},
         default_template=next((t for t in templates if t.is_default), None),
         partner_name=partner_name(session),
+    )
+
+
+def load_link_lookups(session: Session) -> Lookups:
+    """Lookups of what a client links to (users, integrations) only: what a change to one client resolves."""
+    return Lookups(
+        users_by_email={u.email: u for u in session.exec(select(User))},
+        integrations_by_key={i.key: i for i in session.exec(select(Integration))},
+        products_by_key={},
+        templates_by_key={},
+        default_template=None,
     )
 
 
@@ -176,56 +190,26 @@ def sorted_unique(values) -> list[str]:
     return sorted(set(values), key=str.lower)
 
 
-def settings_from(lookups: Lookups, current: dict, changes: TemplateChanges) -> dict:
-    """The canonical settings after applying `changes` to `current` (validated against the catalogues)."""
-    s = {k: v for k, v in dict(current).items() if k in SETTING_KEYS}
-    users = set(s.get("users", []))
-    users |= {lookups.user(e).email for e in changes.users}
-    for e in changes.remove_users:
-        email = e.strip().lower()
-        if email not in users:
-            raise InvalidInput(f"the template does not assign {e!r}")
-        users.discard(email)
-    integrations = set(s.get("integrations", []))
-    integrations |= {lookups.integration(k).key for k in changes.integrations}
-    for k in changes.remove_integrations:
-        if k.strip().lower() not in integrations:
-            raise InvalidInput(f"the template has no integration {k!r}")
-        integrations.discard(k.strip().lower())
-    perms = set(s.get("permissions", []))
-    perms |= {normalize_permission(p) for p in changes.permissions}
-    for p in changes.remove_permissions:
-        perms.discard(normalize_permission(p))
-    groups = set(s.get("groups", []))
-    groups |= {normalize_group(g) for g in changes.groups}
-    for g in changes.remove_groups:
-        if g.strip() not in groups:
-            raise InvalidInput(f"the template has no group {g!r}")
-        groups.discard(g.strip())
-    out: dict[str, Any] = {}
-    currency = (
-        None
-        if changes.no_currency
-        else (normalize_currency(changes.currency) if changes.currency else s.get("currency"))
-    )
-    language = (
-        None
-        if changes.no_language
-        else (normalize_language(changes.language) if changes.language else s.get("language"))
-    )
-    if currency:
-        out["currency"] = currency
-    if language:
-        out["language"] = language
-    if perms:
-        out["permissions"] = [m for m in PORTAL_MODULES if m in perms]
-    if groups:
-        out["groups"] = sorted_unique(groups)
-    if users:
-        out["users"] = sorted(users)
-    if integrations:
-        out["integrations"] = sorted(integrations)
-    product = None if changes.no_product else s.get("product")
+def _edited_set(
+    current: Iterable[str],
+    add: Iterable[str],
+    remove: list[str],
+    key: Callable[[str], str],
+    missing: str | None,
+) -> set[str]:
+    """`current` with `add` added and `remove` (each as `key` makes it) taken out; removing one that
+    is not there is an error saying `missing` (formatted with the value as given), unless None."""
+    values = set(current) | set(add)
+    for raw in remove:
+        if missing is not None and key(raw) not in values:
+            raise InvalidInput(missing.format(raw))
+        values.discard(key(raw))
+    return values
+
+
+def _product_setting(lookups: Lookups, current: dict | None, changes: TemplateChanges) -> dict | None:
+    """The template's product after `changes`: a new one needs --accept-pricing; payer, seats refine it."""
+    product = None if changes.no_product else current
     if changes.product:
         p = lookups.product(changes.product)
         if not changes.accept_pricing:
@@ -235,21 +219,66 @@ def settings_from(lookups: Lookups, current: dict, changes: TemplateChanges) -> 
         product = {"key": p.key, "payer": "partner", "seats": 1}
     if (changes.payer or changes.seats is not None) and product is None:
         raise InvalidInput("--payer and --seats need a product: pass --product KEY --accept-pricing")
-    if product is not None:
-        product = dict(product)
-        if changes.payer:
-            product["payer"] = parse_payer(changes.payer).value
-        if changes.seats is not None:
-            if changes.seats < 1:
-                raise InvalidInput(f"seats must be at least 1, not {changes.seats}")
-            product["seats"] = changes.seats
-        lookups.product(product["key"])
-        out["product"] = {
-            "key": product["key"],
-            "payer": product.get("payer", "partner"),
-            "seats": int(product.get("seats", 1)),
-        }
-    return out
+    if product is None:
+        return None
+    product = dict(product)
+    if changes.payer:
+        product["payer"] = parse_payer(changes.payer).value
+    if changes.seats is not None:
+        if changes.seats < 1:
+            raise InvalidInput(f"seats must be at least 1, not {changes.seats}")
+        product["seats"] = changes.seats
+    lookups.product(product["key"])
+    return {
+        "key": product["key"],
+        "payer": product.get("payer", "partner"),
+        "seats": int(product.get("seats", 1)),
+    }
+
+
+def _scalar_setting(
+    current: str | None, new: str | None, clear: bool, normalize: Callable[[str], str]
+) -> str | None:
+    if clear:
+        return None
+    return normalize(new) if new else current
+
+
+def settings_from(lookups: Lookups, current: dict, changes: TemplateChanges) -> dict:
+    """The canonical settings after applying `changes` to `current` (validated against the catalogues)."""
+    s = {k: v for k, v in dict(current).items() if k in SETTING_KEYS}
+    # In this order, so the first of several errors is the same as ever.
+    users = _edited_set(
+        s.get("users", []), {lookups.user(e).email for e in changes.users}, changes.remove_users,
+        lambda e: e.strip().lower(), "the template does not assign {!r}",
+    )  # fmt: skip
+    integrations = _edited_set(
+        s.get("integrations", []), {lookups.integration(k).key for k in changes.integrations},
+        changes.remove_integrations, lambda k: k.strip().lower(), "the template has no integration {!r}",
+    )  # fmt: skip
+    perms = _edited_set(
+        s.get("permissions", []), {normalize_permission(p) for p in changes.permissions},
+        changes.remove_permissions, normalize_permission, None,
+    )  # fmt: skip
+    groups = _edited_set(
+        s.get("groups", []), {normalize_group(g) for g in changes.groups}, changes.remove_groups,
+        str.strip, "the template has no group {!r}",
+    )  # fmt: skip
+    settings: dict[str, Any] = {
+        "currency": _scalar_setting(
+            s.get("currency"), changes.currency, changes.no_currency, normalize_currency
+        ),
+        "language": _scalar_setting(
+            s.get("language"), changes.language, changes.no_language, normalize_language
+        ),
+        "permissions": [m for m in PORTAL_MODULES if m in perms],
+        "groups": sorted_unique(groups),
+        "users": sorted(users),
+        "integrations": sorted(integrations),
+        "product": _product_setting(lookups, s.get("product"), changes),
+    }
+    # Empty settings are left out: the template then does not set them.
+    return {k: v for k, v in settings.items() if v}
 
 
 def template_snapshot(t: ConfigTemplate) -> dict:

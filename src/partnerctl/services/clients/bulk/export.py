@@ -8,7 +8,9 @@ from typing import Any, TextIO
 
 from sqlmodel import Session, col, select
 
-from partnerctl.services.clients.bulk.importer import COLUMNS, LIST_COLUMNS, csv_line, escape_formula
+from partnerctl.services.clients.bulk.columns import COLUMNS, LIST_COLUMNS, csv_line, escape_formula
+from partnerctl.services.clients.listing import client_query, order_clients
+from partnerctl.store.models import ClientAssignment, ClientGroup, ClientIntegration, Integration, User
 from partnerctl.values import to_jsonable
 
 # Import-only columns: the template was applied at onboarding and the welcome e-mail was sent (or not).
@@ -17,8 +19,6 @@ PAGE = 1000
 
 
 def _children(session: Session, ids: list[int]) -> tuple[dict, dict, dict]:
-    from partnerctl.store.models import ClientAssignment, ClientGroup, ClientIntegration, Integration, User
-
     groups: dict[int, list[str]] = {i: [] for i in ids}
     users: dict[int, list[str]] = {i: [] for i in ids}
     integrations: dict[int, list[str]] = {i: [] for i in ids}
@@ -48,10 +48,7 @@ def _children(session: Session, ids: list[int]) -> tuple[dict, dict, dict]:
 
 def export_rows(session: Session, actor, filters) -> Iterator[dict[str, Any]]:
     """Rows of the clients `actor` may see, filtered as `client list`, a page of children at a time."""
-    from partnerctl.services import clients
-
-    query = clients.client_query(session, actor, filters)
-    query = clients.order_clients(query, filters)
+    query = order_clients(client_query(session, actor, filters), filters)
     if filters.offset:
         query = query.offset(filters.offset)
     if filters.limit is not None:

@@ -1,4 +1,4 @@
-"""Client services: pure preparation, template resolution, visibility and search escaping."""
+"""Onboarding one client: pure preparation with template defaults, references, the welcome e-mail."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ from decimal import Decimal
 
 import pytest
 
-from partnerctl.errors import InvalidInput, NotFound
+from partnerctl.errors import InvalidInput
 from partnerctl.services import clients
-from partnerctl.services.access import get_client_for
-from partnerctl.services.clients import ClientCreate, ClientFilters
+from partnerctl.services.clients import ClientCreate
 from partnerctl.services.templates import Lookups, TemplateInfo
 from partnerctl.store.models import Integration, Product, User
 from partnerctl.store.models.core import Role
+from tests.helpers.store import store_session
 
 
 def _lookups() -> Lookups:
@@ -80,41 +80,38 @@ def test_derive_ref():
     assert len(clients.derive_ref("x" * 300)) == 64
 
 
-def test_like_escape():
-    assert clients.like_escape("100%_a\\b") == "100\\%\\_a\\\\b"
+def test_client_add_and_import_queue_the_same_welcome_mail(initialized, cli, tmp_path):
+    # One welcome context for both ways in: were they built apart, subject or body would differ.
+    from sqlmodel import select
+
+    from partnerctl.store.models import OutboxMessage
+
+    cli.ok(
+        "client", "add", "Bakery Jansen", "--ref", "W1", "--contact-email", "ina@jansen.example", "--welcome"
+    )
+    path = tmp_path / "w.csv"
+    path.write_text("ref,name,contact_email,welcome\nW2,Bakery Jansen,ina@jansen.example,yes\n")
+    cli.ok("client", "import", str(path))
+    with store_session(initialized) as s:
+        mails = {m.dedupe_key: m for m in s.exec(select(OutboxMessage))}
+    added, imported = mails["welcome:W1"], mails["welcome:W2"]
+    assert imported.subject.replace("W2", "W1") == added.subject
+    assert imported.body_text.replace("W2", "W1") == added.body_text
+    assert (imported.body_html or "").replace("W2", "W1") == (added.body_html or "")
+    assert (imported.language, imported.to_addr) == (added.language, added.to_addr)
+    # No contact name: both greet the client by its name.
+    assert "Bakery Jansen" in added.body_text
 
 
-def test_visibility_and_search_on_the_store(initialized, cli):
-    from partnerctl.context import AppContext
-
-    cli.ok("user", "add", "bob@acme.example")
-    cli.ok("client", "add", "Under_Score", "--ref", "U-1", "--assign", "bob@acme.example")
-    cli.ok("client", "add", "Under Score", "--ref", "U-2")
-    cli.ok("client", "add", "Back\\slash", "--ref", "U-3")
-    with AppContext().session(readonly=True) as s:
-        from partnerctl.services.users import resolve_actor
-
-        admin = resolve_actor(s, "anna@acme.example")
-        bob = resolve_actor(s, "bob@acme.example")
-        assert [c.ref for c in clients.list_clients(s, admin, ClientFilters(search="r_s")).rows] == ["U-1"]
-        assert [c.ref for c in clients.list_clients(s, admin, ClientFilters(search="k\\s")).rows] == ["U-3"]
-        page = clients.list_clients(s, bob, ClientFilters(search="under"))
-        assert [c.ref for c in page.rows] == ["U-1"] and page.total == 1
-        assert page.tab_counts == {clients.Tab.onboarding: 1, clients.Tab.mine: 1}
-        assert get_client_for(s, bob, "u-1").ref == "U-1"
-        with pytest.raises(NotFound):
-            get_client_for(s, bob, "U-2")
-        assert get_client_for(s, admin, "U-2").ref == "U-2"
-
-
-def test_one_default_template_is_enforced_by_the_database(initialized):
-    from sqlalchemy.exc import IntegrityError
-
-    from partnerctl.context import AppContext
-    from partnerctl.store.models import ConfigTemplate
-
-    with pytest.raises(IntegrityError), AppContext().session() as s:
-        s.add(ConfigTemplate(name="Second", name_key="second", is_default=True))
-        s.flush()
-    with AppContext().session() as s:  # a non-default one is fine
-        s.add(ConfigTemplate(name="Third", name_key="third", is_default=False))
+def test_welcome_context_falls_back_to_the_client_name():
+    ctx = clients.welcome_context(name="Bakery", ref="B1", contact_name=None, partner_name="Acme")
+    assert ctx == {
+        "client_name": "Bakery",
+        "client_ref": "B1",
+        "contact_name": "Bakery",
+        "partner_name": "Acme",
+    }
+    assert (
+        clients.welcome_context(name="B", ref="B1", contact_name="Ina", partner_name="")["contact_name"]
+        == "Ina"
+    )

@@ -8,8 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
-from partnerctl.commands import _client_filters as F
 from partnerctl.commands._common import get_ctx
+from partnerctl.commands.client import filters as F
 from partnerctl.errors import InvalidInput, PartialFailure
 
 # Rejected rows beyond this many are counted on stderr, not listed (the --errors file has them all).
@@ -280,9 +280,9 @@ def export(
 
     Example: partnerctl client export --group Retail > retail.csv
     """
-    from partnerctl.services.clients import ClientFilters
     from partnerctl.services.clients import bulk as client_export
 
+    filters = F.client_filters(locals(), limit=limit)
     app_ctx = get_ctx(ctx)
     fmt = (
         fmt or (app_ctx.output_format if app_ctx.output_format in ("csv", "json", "jsonl") else "csv")
@@ -293,11 +293,6 @@ def export(
         raise InvalidInput("--limit must be 0 or more")
     if offset < 0:
         raise InvalidInput("--offset must be 0 or more")
-    filters = ClientFilters(
-        tab=tab, search=search, missing_receipts=missing_receipts, status=status, group=group,
-        assigned=assigned, template=template, currency=currency, language=language,
-        include_archived=archived, sort=sort, desc=desc, limit=limit, offset=offset,
-    )  # fmt: skip
     out = None
     try:
         if file:

@@ -1,4 +1,4 @@
-"""The import service: readers (encodings, BOM, ragged rows, huge cells, JSON streaming) and batch writes."""
+"""Import readers: encodings, BOM, ragged rows, huge cells, JSON streaming with line numbers, JSON lines."""
 
 from __future__ import annotations
 
@@ -7,9 +7,7 @@ import io
 import json
 
 import pytest
-from sqlalchemy import create_engine, text
 
-from partnerctl.context import AppContext
 from partnerctl.errors import InvalidInput
 from partnerctl.services.clients import bulk as ci
 
@@ -110,45 +108,34 @@ def test_formula_protection_round_trips(value):
     assert ci.unescape_formula(escaped) == value
 
 
-def _import(data: bytes, **options) -> tuple[ci.ImportSummary, list[ci.RowError]]:
-    app_ctx = AppContext()
-    errors: list[ci.RowError] = []
-    summary = ci.import_clients(
-        app_ctx.session,
-        app_ctx.actor,
-        ci.read_csv(io.BytesIO(data)),
-        ci.ImportOptions(**options),
-        on_error=errors.append,
+def test_json_records_carry_the_line_of_their_opening_brace():
+    pretty = json.dumps([{"ref": "P1", "name": "One"}, {"ref": "P2", "name": "Two"}], indent=2).encode()
+    # [ / { / "ref" / "name" / }, / { ...: the second object opens on line 6.
+    assert [r.line for r in records(pretty, "json")] == [2, 6]
+    spaced = b'\n\n  [{"ref": "A", "name": "a"}, {"ref": "B", "name": "b"},\n\n {"ref": "C", "name": "c"}]'
+    assert [(r.line, r.cells["ref"]) for r in records(spaced, "json")] == [(3, "A"), (3, "B"), (5, "C")]
+    with pytest.raises(InvalidInput, match="line 3: expected a JSON array"):
+        records(b'\n\n{"name": "x"}', "json")
+
+
+def test_json_syntax_errors_name_their_line_and_item_and_stop_reading():
+    got = records(
+        b'[{"ref": "A", "name": "a"},\n\n {"ref": "B", "name": "b"},\n {"ref": "C" "name": "c"}]', "json"
     )
-    return summary, errors
+    assert [(r.line, r.error is None) for r in got] == [(1, True), (3, True), (4, False)]
+    assert "item 3" in got[-1].error.reason
+    cut = records(b'[{"ref": "A", "name": "a"},\n {"ref": "B",', "json")
+    assert cut[0].error is None and cut[1].line == 2 and "ends inside item 2" in cut[1].error.reason
+    unclosed = records(b'[{"ref": "A", "name": "a"}\n', "json")
+    assert unclosed[0].error is None and "not closed" in unclosed[1].error.reason
+    trailing = records(b'[{"ref": "A", "name": "a"}] [', "json")
+    assert trailing[0].error is None and trailing[1].error is not None
 
 
-def test_a_row_the_store_refuses_is_rejected_alone_and_wholly(initialized, cli, backend):
-    # 3,000,000,000 missing receipts fits SQLite's integers but not PostgreSQL's: the batch fails there,
-    # is redone row by row, and only that row is rejected, with nothing of it written.
-    cli.ok("user", "add", "bob@acme.example")
-    data = b"ref,name,assign,missing_receipts\nOK1,One,bob@acme.example,1\nBIG,Big,bob@acme.example,3000000000\nOK2,Two,bob@acme.example,2\n"
-    summary, errors = _import(data, batch_size=10)
-    engine = create_engine(initialized)
-    with engine.connect() as conn:
-        refs = sorted(conn.execute(text("SELECT ref FROM clients")).scalars())
-        links = conn.execute(text("SELECT count(*) FROM client_assignments")).scalar_one()
-        events = conn.execute(
-            text("SELECT count(*) FROM audit_events WHERE action = 'client.add'")
-        ).scalar_one()
-    engine.dispose()
-    if backend == "postgresql":
-        assert [(e.line, "store refused" in e.reason) for e in errors] == [(3, True)]
-        assert refs == ["OK1", "OK2"] and links == 2 and events == 2
-    else:
-        assert errors == [] and refs == ["BIG", "OK1", "OK2"] and links == 3 and events == 3
-    assert summary.created + summary.rejected == 3
-
-
-def test_key_by_name_updates_the_matching_client(initialized, cli):
-    _import(b"ref,name,currency\nN1,Nordic Bakery,EUR\n")
-    summary, errors = _import(b"name,currency\nnordic bakery,DKK\n", key="name", on_existing="update")
-    assert errors == [] and summary.updated == 1
-    # Matched case-insensitively by name; the name itself is updated to the row's spelling, the ref kept.
-    rows = cli.ok("client", "export", "-o", "json").json()
-    assert [(r["ref"], r["name"], r["currency"]) for r in rows] == [("N1", "nordic bakery", "DKK")]
+def test_json_bad_bytes_and_huge_records_are_row_errors():
+    got = records(b'[{"ref": "A", "name": "caf\xe9"},\n {"ref": "B", "name": "ok"}]', "json")
+    assert got[0].error.column == "name" and "encoding" in got[0].error.reason
+    assert got[1].error is None and got[1].cells == {"ref": "B", "name": "ok"}
+    huge = b'[{"ref": "A", "name": "a"},\n{"ref": "B", "name": "' + b"x" * (ci.CSV_FIELD_LIMIT + 10) + b'"}]'
+    got = records(huge, "json")
+    assert got[0].error is None and got[1].line == 2 and "longer than" in got[1].error.reason

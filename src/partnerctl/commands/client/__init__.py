@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
-from partnerctl.commands import _client_filters as F
 from partnerctl.commands._common import get_ctx, sub_app
+from partnerctl.commands.client import filters as F
 from partnerctl.context import AppContext
 from partnerctl.output import Column
 
@@ -170,12 +170,8 @@ def list_(
     """List clients as the portal's tabs show them, with search, filters and sorting."""
     from partnerctl.services import clients
 
+    filters = F.client_filters(locals(), limit=limit or None)
     app_ctx = get_ctx(ctx)
-    filters = clients.ClientFilters(
-        tab=tab, search=search, missing_receipts=missing_receipts, status=status, group=group,
-        assigned=assigned, template=template, currency=currency, language=language,
-        include_archived=archived, sort=sort, desc=desc, limit=limit or None, offset=offset,
-    )  # fmt: skip
     table = app_ctx.out.format == "table"
     with app_ctx.session(readonly=True) as s:
         page = clients.list_clients(s, app_ctx.actor(s), filters, with_counts=table)
@@ -444,8 +440,8 @@ def report(
     app_ctx.out.rows(rows, cols, empty="no clients")
 
 
-# Bulk import/export live in their own module (issue 5); registered here so they are `client import|export`.
-from partnerctl.commands import client_io  # noqa: E402
+# Bulk import/export live in their own module; registered here so they are `client import|export`.
+from partnerctl.commands.client import bulk  # noqa: E402
 
-app.command("import")(client_io.import_)
-app.command("export")(client_io.export)
+app.command("import")(bulk.import_)
+app.command("export")(bulk.export)

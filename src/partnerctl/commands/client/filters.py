@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -30,3 +30,19 @@ Sort = Annotated[str, typer.Option("--sort", help="name, created or missing-rece
 Desc = Annotated[bool, typer.Option("--desc", help="Sort descending.")]
 Offset = Annotated[int, typer.Option("--offset", help="Skip this many clients.")]
 Archived = Annotated[bool, typer.Option("--archived", help="Include archived clients.")]
+
+
+# The options above, by parameter name: every command that takes them names its parameters so.
+_NAMES = (
+    "tab", "search", "missing_receipts", "status", "group", "assigned", "template", "currency",
+    "language", "sort", "desc", "offset",
+)  # fmt: skip
+
+
+def client_filters(options: dict[str, Any], *, limit: int | None):
+    """The service's ClientFilters from a command's filter options (its parameters, e.g. `locals()`)."""
+    from partnerctl.services.clients import ClientFilters
+
+    return ClientFilters(
+        **{name: options[name] for name in _NAMES}, include_archived=options["archived"], limit=limit
+    )
