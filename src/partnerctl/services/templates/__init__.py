@@ -12,6 +12,8 @@ from partnerctl.services.templates.files import (
 from partnerctl.services.templates.manage import (
     create_template,
     edit_template,
+    find_template,
+    get_default,
     get_template,
     list_templates,
     remove_template,
@@ -39,6 +41,8 @@ __all__ = [
     "TemplateInfo",
     "create_template",
     "edit_template",
+    "find_template",
+    "get_default",
     "export_template",
     "get_template",
     "import_template",
