@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from partnerctl.errors import Conflict, InvalidInput, NotFound
+from partnerctl.errors import Conflict, NotFound
 from partnerctl.services import audit
 from partnerctl.services.access import require_admin
-from partnerctl.services.validation import normalize_currency, parse_amount, require_key, require_text
+from partnerctl.services.validation import (
+    normalize_currency,
+    parse_amount,
+    parse_choice,
+    require_key,
+    require_text,
+)
 from partnerctl.store.models import Integration, Product, User
 from partnerctl.store.models.core import IntegrationKind, Period
 
@@ -34,10 +40,7 @@ def create_product(
     period: str = "monthly",
 ) -> Product:
     require_admin(actor, "product add")
-    try:
-        period_value = Period(period.strip().lower())
-    except ValueError:
-        raise InvalidInput(f"unknown period {period!r}: use monthly or yearly") from None
+    period_value = parse_choice(Period, period, "period")
     product = Product(
         key=require_key(key, "product key"),
         name=require_text(name, "product name"),
@@ -73,10 +76,7 @@ def create_integration(
     session: Session, actor: User, *, key: str, name: str, kind: str = "other"
 ) -> Integration:
     require_admin(actor, "integration add")
-    try:
-        kind_value = IntegrationKind(kind.strip().lower())
-    except ValueError:
-        raise InvalidInput(f"unknown integration kind {kind!r}: use accounting, identity or other") from None
+    kind_value = parse_choice(IntegrationKind, kind, "integration kind")
     integration = Integration(
         key=require_key(key, "integration key"), name=require_text(name, "name"), kind=kind_value
     )

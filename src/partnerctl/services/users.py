@@ -7,7 +7,7 @@ from sqlmodel import Session, func, select
 from partnerctl.errors import Conflict, Forbidden, InvalidInput, NotFound
 from partnerctl.services import audit
 from partnerctl.services.access import require_admin
-from partnerctl.services.validation import normalize_email, normalize_language, require_text
+from partnerctl.services.validation import normalize_email, normalize_language, parse_choice, require_text
 from partnerctl.store.models import User, UserCreate, UserUpdate
 from partnerctl.store.models.core import Role
 from partnerctl.store.types import utcnow
@@ -25,10 +25,7 @@ def user_snapshot(user: User) -> dict:
 
 
 def parse_role(raw: str) -> Role:
-    try:
-        return Role(raw.strip().lower())
-    except ValueError:
-        raise InvalidInput(f"unknown role {raw!r}: use admin or bookkeeper") from None
+    return parse_choice(Role, raw, "role")
 
 
 def find_user(session: Session, email: str) -> User | None:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
+from enum import Enum
 from functools import lru_cache
+from typing import TypeVar
 
 from partnerctl.errors import InvalidInput
 from partnerctl.store.models.clients import PORTAL_MODULES
+
+E = TypeVar("E", bound=Enum)
 
 # Plain ASCII addresses (a dot-atom local part, LDH domain labels without "--") are the bulk of any
 # client list. For them email-validator's verdict depends only on lengths and the top-level domain,
@@ -155,3 +159,17 @@ def normalize_permission(raw: str) -> str:
 
 def normalize_group(raw: str) -> str:
     return require_text(raw, "group", max_length=100)
+
+
+def one_of(values) -> str:
+    """'a, b or c': the allowed values, as every "unknown X" message lists them."""
+    values = [str(getattr(v, "value", v)) for v in values]
+    return values[0] if len(values) == 1 else f"{', '.join(values[:-1])} or {values[-1]}"
+
+
+def parse_choice(enum: type[E], raw: object, what: str) -> E:
+    """`raw` as a member of `enum` (case and surrounding space ignored), or InvalidInput naming the choices."""
+    try:
+        return enum(str(getattr(raw, "value", raw)).strip().lower())
+    except ValueError:
+        raise InvalidInput(f"unknown {what} {raw!r}: use {one_of(enum)}") from None

@@ -15,7 +15,7 @@ from partnerctl.services.catalog import get_product
 from partnerctl.services.money import anchor_day_for, first_due_on_or_after, monthly_value, rate_table
 from partnerctl.services.outbox import queue_template
 from partnerctl.services.partner import partner_name
-from partnerctl.services.validation import normalize_email, require_text
+from partnerctl.services.validation import normalize_email, parse_choice, require_text
 from partnerctl.store.models import Client, Product, Subscription, User
 from partnerctl.store.models.subscriptions import Payer, SubscriptionStatus
 from partnerctl.store.types import utcnow
@@ -27,17 +27,11 @@ INVITE_TEMPLATE = "subscription_invite"
 
 
 def parse_payer(raw: str | Payer) -> Payer:
-    try:
-        return Payer(str(raw).strip().lower())
-    except ValueError:
-        raise InvalidInput(f"unknown payer {raw!r}: use partner or client") from None
+    return parse_choice(Payer, raw, "payer")
 
 
 def parse_status(raw: str | SubscriptionStatus) -> SubscriptionStatus:
-    try:
-        return SubscriptionStatus(str(raw).strip().lower())
-    except ValueError:
-        raise InvalidInput(f"unknown status {raw!r}: use active, suspended or cancelled") from None
+    return parse_choice(SubscriptionStatus, raw, "status")
 
 
 # -- snapshots and views ------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from partnerctl.services.validation import (
     normalize_currency,
     normalize_email,
     normalize_language,
+    parse_choice,
 )
 from partnerctl.store.models import (
     Client,
@@ -79,10 +80,7 @@ def default_tab(actor: User) -> Tab:
 def parse_tab(raw: Tab | str | None, actor: User) -> Tab:
     if raw is None:
         return default_tab(actor)
-    try:
-        tab = Tab(str(raw).strip().lower())
-    except ValueError:
-        raise InvalidInput(f"unknown tab {raw!r}: use invites, onboarding, mine or all") from None
+    tab = parse_choice(Tab, raw, "tab")
     if tab not in tabs_for(actor):
         raise Forbidden(f"bookkeepers see only the onboarding and mine tabs, not {tab.value}")
     return tab

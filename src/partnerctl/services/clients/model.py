@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from partnerctl.errors import InvalidInput
 from partnerctl.services.validation import (
     normalize_country,
+    parse_choice,
 )
 from partnerctl.store.models import (
     Client,
@@ -50,12 +51,7 @@ def normalize_ref(raw: str) -> str:
 
 
 def parse_status(raw: str) -> ClientStatus:
-    try:
-        return ClientStatus(raw.strip().lower())
-    except ValueError:
-        raise InvalidInput(
-            f"unknown status {raw!r}: use {', '.join(s.value for s in ClientStatus)}"
-        ) from None
+    return parse_choice(ClientStatus, raw, "status")
 
 
 def unique_values(values) -> list:

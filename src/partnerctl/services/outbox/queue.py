@@ -15,11 +15,11 @@ from typing import Protocol
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from partnerctl.errors import Conflict, InvalidInput, NotFound
+from partnerctl.errors import Conflict, NotFound
 from partnerctl.mail.render import render
 from partnerctl.services import audit
 from partnerctl.services.access import require_admin
-from partnerctl.services.validation import normalize_email, normalize_language
+from partnerctl.services.validation import normalize_email, normalize_language, parse_choice
 from partnerctl.store.models import OutboxMessage, User
 from partnerctl.store.models.outbox import OutboxStatus
 from partnerctl.store.types import utcnow
@@ -152,10 +152,7 @@ def count_by_status(session: Session) -> dict[str, int]:
 
 
 def parse_status(raw: str) -> OutboxStatus:
-    try:
-        return OutboxStatus(raw.strip().lower())
-    except ValueError:
-        raise InvalidInput(f"unknown status {raw!r}: use pending, sent or failed") from None
+    return parse_choice(OutboxStatus, raw, "status")
 
 
 def get_message(session: Session, message_id: int) -> OutboxMessage:

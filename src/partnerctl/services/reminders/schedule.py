@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from partnerctl.errors import InvalidInput
 from partnerctl.services import audit
 from partnerctl.services.access import require_admin
+from partnerctl.services.validation import parse_choice
 from partnerctl.store.models import (
     ReminderSchedule,
     User,
@@ -44,10 +45,7 @@ def utc_now(now: datetime | None, clock: Clock) -> datetime:
 
 
 def parse_frequency(raw: str) -> Frequency:
-    try:
-        return Frequency(raw.strip().lower())
-    except ValueError:
-        raise InvalidInput(f"unknown frequency {raw!r}: use daily, weekly or monthly") from None
+    return parse_choice(Frequency, raw, "frequency")
 
 
 @dataclass(frozen=True)

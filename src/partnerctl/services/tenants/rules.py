@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
 from partnerctl.errors import Conflict, InvalidInput, NotFound
+from partnerctl.services.validation import parse_choice
 from partnerctl.store.models import Client
 from partnerctl.store.models.tenants import Edition, Tenant, TenantAdmin, TenantType
 
@@ -79,17 +80,11 @@ def name_key(name: str) -> str:
 
 
 def parse_type(raw: str | TenantType) -> TenantType:
-    try:
-        return TenantType(str(raw).strip().lower())
-    except ValueError:
-        raise InvalidInput(f"unknown tenant type {raw!r}: use standard or custom") from None
+    return parse_choice(TenantType, raw, "tenant type")
 
 
 def parse_edition(raw: str | Edition) -> Edition:
-    try:
-        return Edition(str(raw).strip().lower())
-    except ValueError:
-        raise InvalidInput(f"unknown edition {raw!r}: use {', '.join(e.value for e in Edition)}") from None
+    return parse_choice(Edition, raw, "edition")
 
 
 def normalize_charset(raw: str) -> str:
