@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from textual.widgets import Input, Static
+from textual.geometry import Region
+from textual.widgets import Input, OptionList, Static
 
 from partnerctl.portal.clients import ClientsScreen
 from partnerctl.portal.screens import DetailsScreen, HelpScreen, PickerScreen, details_renderable
@@ -191,3 +192,38 @@ def test_q_quits_with_exit_0_but_not_while_typing_in_the_search(initialized, cli
     app = run_portal(scenario)
     assert seen == {"running": True, "search": "q"}
     assert app.return_code == 0
+
+
+def test_every_dialog_fits_80x24(initialized, cli):
+    """The menu, the nudge form, a picker, a confirmation and the help fit the smallest usual terminal."""
+    portal_space(cli)
+    seen = []
+
+    def fits(app) -> None:
+        # Every part of the dialog, down to its last button or hint, lies on the screen.
+        screen = Region(0, 0, *app.size)
+        parts = [app.screen.query_one(".dialog"), *app.screen.query_one(".dialog").query("*")]
+        seen.append(
+            (type(app.screen).__name__, all(screen.contains_region(w.region) for w in parts if w.display))
+        )
+
+    async def scenario(app, pilot):
+        for first, then in (("full_stop", None), ("full_stop", "n"), ("g", None), ("question_mark", None)):
+            await press(pilot, first)
+            if then == "n":  # Notify the bookkeepers: the longest form
+                menu = app.screen.query_one(OptionList)
+                menu.highlighted = [o.id for o in menu.options].index("nudge")
+                await press(pilot, "enter")
+            fits(app)
+            await press(pilot, "escape")
+        await press(pilot, "full_stop")
+        menu = app.screen.query_one(OptionList)
+        menu.highlighted = [o.id for o in menu.options].index("archive")
+        await press(pilot, "enter")
+        fits(app)
+
+    run_portal(scenario)
+    assert seen == [
+        ("ActionMenu", True), ("NudgeScreen", True), ("PickerScreen", True), ("HelpScreen", True),
+        ("ConfirmScreen", True),
+    ]  # fmt: skip
