@@ -35,12 +35,12 @@ class TableColumn:
 
 
 COLUMNS = (
-    TableColumn("Ref", 12, lambda c: c.ref),
+    TableColumn("Ref", 10, lambda c: c.ref),
     TableColumn("Name", 0, lambda c: c.name),
     TableColumn("Status", 10, lambda c: c.status),
-    TableColumn("Groups", 14, lambda c: ", ".join(c.groups)),
+    TableColumn("Groups", 12, lambda c: ", ".join(c.groups)),
     TableColumn("Missing", 7, lambda c: str(c.missing_receipts), right=True),
-    TableColumn("Wallet", 12, lambda c: f"{c.wallet_balance:,}", right=True),
+    TableColumn("Wallet", 10, lambda c: f"{c.wallet_balance:,}", right=True),
     TableColumn("Ready", 5, lambda c: str(c.expenses_ready), right=True, min_screen=100),
     TableColumn("Assigned", 24, lambda c: ", ".join(c.assigned), min_screen=120),
 )
@@ -202,6 +202,8 @@ class ClientTable(ScrollView, can_focus=True):
             wanted += [p for p in self.cache.wanted(self.cursor, self.cursor) if p not in wanted]
         if wanted:
             self.cache.pending.update(wanted)
+            # The cursor's page first: the row the user is on shows before the rows around it.
+            wanted.sort(key=lambda p: abs(p - self.cursor // self.cache.page_size))
             self.post_message(self.NeedPages(wanted, self.cache.generation))
 
     # -- moving --------------------------------------------------------------------------------
