@@ -299,3 +299,27 @@ def test_read_only_disables_every_action(initialized, cli):
     assert seen["menu_again"] is ActionMenu
     assert audit_actions(cli) == before
     assert cli("client", "use").exit_code == 2  # no current client was set
+
+
+def test_an_unexpected_failure_is_a_message_not_a_traceback(initialized, cli, monkeypatch):
+    """A store call that fails in a way no rule foresaw (here: the group list raises) leaves the
+    portal running, with the error as a message."""
+    from partnerctl.portal.data import PortalData
+
+    portal_space(cli)
+
+    def broken(self):
+        raise RuntimeError("the disk is on fire\nsecond line")
+
+    monkeypatch.setattr(PortalData, "groups", broken)
+    seen = {}
+
+    async def scenario(app, pilot):
+        await press(pilot, "g")
+        seen["screen"] = type(app.screen).__name__
+        await press(pilot, "m")
+        seen["refs"] = table_refs(app)
+
+    app = run_portal(scenario)
+    assert errors(app) == ["unexpected RuntimeError: the disk is on fire"]
+    assert seen == {"screen": "ClientsScreen", "refs": ["BAK"]}  # no picker opened; the portal goes on
