@@ -49,7 +49,8 @@ def cli_list(as_user: str, page: int) -> None:
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         try:
             click_command().main(
-                ["--as", as_user, "client", "list", "--limit", str(page), "-o", "table"], prog_name="partnerctl"
+                ["--as", as_user, "client", "list", "--limit", str(page), "-o", "table"],
+                prog_name="partnerctl",
             )
         except SystemExit as exc:
             assert not exc.code, exc.code
@@ -98,7 +99,10 @@ def portal_times(as_user: str, page: int) -> tuple[float, float, tuple[int, int]
             app.post_message(events.Key("end", None))
             await until(lambda: table.cursor == table.cache.total - 1 and table.current is not None)
             out["end"] = (time.perf_counter() - t) * 1000
-            out["end_read"] = (data.list_calls - out["first_read"][0], data.rows_fetched - out["first_read"][1])
+            out["end_read"] = (
+                data.list_calls - out["first_read"][0],
+                data.rows_fetched - out["first_read"][1],
+            )
             await pilot.press("q")
 
     asyncio.run(main())
