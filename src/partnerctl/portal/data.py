@@ -75,9 +75,7 @@ class ClientLine:
 class Page:
     """One page of the list as loaded: its rows, the list's total and (on a first load) the tab counts."""
 
-    view: View
     tab: str
-    offset: int
     rows: list[ClientLine]
     total: int
     counts: dict[str, int] = field(default_factory=dict)
@@ -85,12 +83,10 @@ class Page:
 
 @dataclass(frozen=True)
 class Who:
+    """The acting user, as the top line names them."""
+
     email: str
     role: str
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
 
 
 class PortalData:
@@ -133,7 +129,7 @@ class PortalData:
         self.list_calls += 1
         self.rows_fetched += len(rows)
         counts = {str(tab): n for tab, n in page.tab_counts.items()}
-        return Page(view, str(page.tab), offset, rows, page.total, counts)
+        return Page(str(page.tab), rows, page.total, counts)
 
     def groups(self) -> list[str]:
         with self.app_ctx.session(readonly=True) as s:

@@ -138,10 +138,7 @@ class ClientTable(ScrollView, can_focus=True):
             self.line = line
 
     class Moved(Message):
-        def __init__(self, index: int, total: int) -> None:
-            super().__init__()
-            self.index = index
-            self.total = total
+        """The cursor moved or the list changed under it."""
 
     def __init__(self, page_size: int, **kw) -> None:
         super().__init__(**kw)
@@ -250,7 +247,7 @@ class ClientTable(ScrollView, can_focus=True):
 
     def _after_move(self) -> None:
         self._request_pages()
-        self.post_message(self.Moved(self.cursor, self.cache.total))
+        self.post_message(self.Moved())
 
     # -- drawing -------------------------------------------------------------------------------
     def render_line(self, y: int) -> Strip:
