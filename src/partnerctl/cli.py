@@ -238,10 +238,14 @@ def root(
 
 
 def _register() -> None:
-    from partnerctl.commands import batch, init
+    from partnerctl.commands import batch, init, portal
 
     app.command("init", help="Create the store, the first admin and the default template.")(init.init)
     app.command("batch", help="Run many partnerctl command lines in one process.")(batch.batch)
+    # The docstring is the help (with its example); short_help keeps the root listing to one line.
+    app.command(
+        "portal", short_help="Open the full-screen portal: client tabs, search, filters, client menu."
+    )(portal.portal)
 
 
 _register()

@@ -62,6 +62,29 @@ class AppContext:
     def save_settings(self) -> None:
         config.save_settings(self.settings)
 
+    def set_current(self, key: str, value: str | None) -> bool:
+        """Point the profile's current `client` or `tenant` at `value` (None clears it), saved in config.toml.
+
+        Returns False when there was nothing to clear.
+        """
+        profile = self.settings.profiles.setdefault(self.profile_name, self.profile)
+        had = profile.unset(key) if value is None else True
+        if value is not None:
+            profile.set(key, value)
+        self.save_settings()
+        return had
+
+    def use_client(self, ref: str) -> tuple[str, str]:
+        """`client use REF` and the portal's "go to client": the client `ref`, as the acting user sees it,
+        becomes the profile's current client. Returns its reference and name."""
+        from partnerctl.services.access import get_client_for
+
+        with self.session(readonly=True) as s:
+            client = get_client_for(s, self.actor(s), ref)
+            ref_out, name = client.ref, client.name
+        self.set_current("client", ref_out)
+        return ref_out, name
+
     @property
     def out(self) -> Output:
         if self._out is None:

@@ -111,6 +111,11 @@ def _delivery_options(lease: float | None, batch: int | None) -> DeliveryOptions
     return DeliveryOptions(lease_seconds=lease, chunk=batch or DEFAULT_CHUNK)
 
 
+def delivery_line(report: DeliveryReport) -> str:
+    """One line on what a delivery run did."""
+    return f"delivered {report.sent}, failed {report.failed}, deferred {report.deferred}, left in outbox {report.left}"
+
+
 def send_now(
     app_ctx: AppContext,
     *,

@@ -31,7 +31,7 @@ PLAN_COLUMNS = [
 
 def _deliver(app_ctx, result_row: dict) -> None:
     """Deliver the outbox as `partnerctl outbox send` does (the queue is committed already)."""
-    from partnerctl.commands.outbox import send_now
+    from partnerctl.commands.outbox import delivery_line, send_now
 
     report = send_now(app_ctx)
     result_row["delivered"] = report.sent
@@ -39,10 +39,7 @@ def _deliver(app_ctx, result_row: dict) -> None:
     result_row["delivery_deferred"] = report.deferred
     result_row["left_in_outbox"] = report.left
     if report.sent or report.failed or report.deferred or report.left:  # a quiet cron log otherwise
-        app_ctx.out.message(
-            f"delivered {report.sent}, failed {report.failed}, deferred {report.deferred}, "
-            f"left in outbox {report.left}"
-        )
+        app_ctx.out.message(delivery_line(report))
     for problem in report.problems:
         app_ctx.out.message(f"  {problem}")
 

@@ -35,3 +35,17 @@ def test_visibility_and_search_on_the_store(initialized, cli):
         with pytest.raises(NotFound):
             get_client_for(s, bob, "U-2")
         assert get_client_for(s, admin, "U-2").ref == "U-2"
+
+
+def test_list_groups_holds_only_the_groups_of_visible_clients(initialized, cli):
+    from partnerctl.context import AppContext
+    from partnerctl.services.users import resolve_actor
+
+    cli.ok("user", "add", "bob@acme.example")
+    cli.ok("client", "add", "Bakery", "--ref", "B-1", "--group", "retail", "--group", "nl",
+           "--assign", "bob@acme.example")  # fmt: skip
+    cli.ok("client", "add", "Garage", "--ref", "G-1", "--group", "retail", "--group", "cars")
+    cli.ok("client", "add", "Plain", "--ref", "P-1")
+    with AppContext().session(readonly=True) as s:
+        assert clients.list_groups(s, resolve_actor(s, "anna@acme.example")) == ["cars", "nl", "retail"]
+        assert clients.list_groups(s, resolve_actor(s, "bob@acme.example")) == ["nl", "retail"]

@@ -352,8 +352,7 @@ def remove(
     with app_ctx.session() as s:
         removed = clients.remove_client(s, app_ctx.actor(s), ref)
     if app_ctx.profile.get("client") == removed:
-        app_ctx.profile.unset("client")
-        app_ctx.save_settings()
+        app_ctx.set_current("client", None)
     app_ctx.out.message(f"removed client {removed}")
 
 
@@ -365,28 +364,20 @@ def use(
 ) -> None:
     """Make a client the profile's current client (the portal's "go to client")."""
     from partnerctl.errors import InvalidInput
-    from partnerctl.services import access
 
     app_ctx = get_ctx(ctx)
-    settings = app_ctx.settings
-    profile = settings.profiles.setdefault(app_ctx.profile_name, app_ctx.profile)
     if clear:
-        profile.unset("client")
-        app_ctx.save_settings()
-        app_ctx.out.message(f"profile {profile.name}: no current client")
+        app_ctx.set_current("client", None)
+        app_ctx.out.message(f"profile {app_ctx.profile_name}: no current client")
         return
     if not ref:
-        current = profile.get("client")
+        current = app_ctx.profile.get("client")
         if not current:
             raise InvalidInput("pass REF to pick a client, or --clear")
         app_ctx.out.value(current)
         return
-    with app_ctx.session(readonly=True) as s:
-        client = access.get_client_for(s, app_ctx.actor(s), ref)
-        ref_out, name = client.ref, client.name
-    profile.set("client", ref_out)
-    app_ctx.save_settings()
-    app_ctx.out.message(f"current client: {name} ({ref_out}) in profile {profile.name}")
+    ref_out, name = app_ctx.use_client(ref)
+    app_ctx.out.message(f"current client: {name} ({ref_out}) in profile {app_ctx.profile_name}")
 
 
 @app.command("tasks")

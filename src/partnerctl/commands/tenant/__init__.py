@@ -12,7 +12,6 @@ import typer
 from partnerctl.commands._common import get_ctx, sub_app
 from partnerctl.commands.tenant import admin, content
 from partnerctl.commands.tenant._common import TenantArg, read_file, tenant_or_current, warn_if_many_admins
-from partnerctl.context import AppContext
 from partnerctl.errors import Conflict, InvalidInput
 from partnerctl.output import Column
 from partnerctl.output import tree as tree_output
@@ -46,19 +45,6 @@ TREE_COLUMNS = [
 ]
 CHECK_COLUMNS = [Column("item"), Column("result"), Column("detail")]
 LABEL_STYLES = ("bold", "", "italic")  # a tree node: its name, then type, edition and admins, then status
-
-
-def _set_current_tenant(app_ctx: AppContext, name: str | None) -> bool:
-    """Point this profile's `tenant use` at NAME (None: at no tenant); False when there was none to clear."""
-    profile = app_ctx.profile
-    if name is None:
-        had = profile.unset("tenant")
-    else:
-        had = True
-        profile.set("tenant", name)
-    app_ctx.settings.profiles[profile.name] = profile
-    app_ctx.save_settings()
-    return had
 
 
 @app.command("add")
@@ -268,7 +254,7 @@ def edit(
     # Keep `tenant use` pointing at the tenant it meant when it is renamed.
     current = app_ctx.profile.get("tenant")
     if current and name_key(current) == name_key(name) and current != final:
-        _set_current_tenant(app_ctx, final)
+        app_ctx.set_current("tenant", final)
         app_ctx.out.message(f"the current tenant of profile {app_ctx.profile.name!r} is now {final!r}")
 
 
@@ -317,7 +303,7 @@ def remove(
     )
     current = app_ctx.profile.get("tenant")
     if current and name_key(current) in {name_key(r) for r in removed}:
-        _set_current_tenant(app_ctx, None)
+        app_ctx.set_current("tenant", None)
         app_ctx.out.message(f"profile {app_ctx.profile.name!r} no longer has a current tenant")
     if app_ctx.out.format in ("json", "jsonl", "ids"):
         app_ctx.out.rows([{"name": r} for r in removed], [Column("name")])
@@ -371,7 +357,7 @@ def use(
     if clear:
         if name:
             raise InvalidInput("pass a tenant name or --clear, not both")
-        had = _set_current_tenant(app_ctx, None)
+        had = app_ctx.set_current("tenant", None)
         app_ctx.out.message("no current tenant" + ("" if had else " (there was none)"))
         return
     if name is None:
@@ -389,5 +375,5 @@ def use(
         actor = app_ctx.actor(s)
         tenant = tenants.get_tenant(s, name)
         final, email, role = tenant.name, actor.email, str(actor.role)
-    _set_current_tenant(app_ctx, final)
+    app_ctx.set_current("tenant", final)
     app_ctx.out.message(f"now working in tenant {final!r} as {email} ({role}); tenant commands default to it")

@@ -26,6 +26,7 @@ from partnerctl.services.clients.listing import (
     client_query,
     like_escape,
     list_clients,
+    list_groups,
     order_clients,
     tab_counts,
 )
@@ -71,6 +72,7 @@ __all__ = [
     "edit_client",
     "like_escape",
     "list_clients",
+    "list_groups",
     "order_clients",
     "parse_status",
     "prepare_client",

@@ -291,6 +291,18 @@ def list_clients(
     )
 
 
+def list_groups(session: Session, actor: User) -> list[str]:
+    """The group names of the clients `actor` may see, sorted (what the group filter can pick from)."""
+    query = (
+        select(ClientGroup.group_name)
+        .join(Client, col(Client.id) == ClientGroup.client_id)
+        .where(visible_clients_filter(actor))
+        .distinct()
+        .order_by(ClientGroup.group_name)
+    )
+    return list(session.exec(query))
+
+
 def groups_of(session: Session, ids: list[int]) -> dict[int, list[str]]:
     out: dict[int, list[str]] = {i: [] for i in ids}
     for chunk in id_chunks(ids):

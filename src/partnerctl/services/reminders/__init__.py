@@ -25,10 +25,13 @@ from partnerctl.services.reminders.subscriptions import (
     subscribe,
     unsubscribe,
 )
+from partnerctl.services.reminders.topics import ALL_TOPICS, labels_for
 
 __all__ = [
+    "ALL_TOPICS",
     "digest_context",
     "get_schedule",
+    "labels_for",
     "list_subscriptions",
     "nudge",
     "plan_digests",
