@@ -26,3 +26,13 @@ def setup_space(cli) -> None:
     cli.ok("client", "add", "Bakkerij Jansen", "--ref", "BAK", "--language", "nl", "--no-template",
            "--group", "retail")  # fmt: skip
     cli.ok("client", "add", "Garage Berg", "--ref", "GAR", "--no-template")
+
+
+def setup_invoicing(
+    cli, *, rate: str = "21", country: str = "NL", vat_number: str = "NL004495445B01"
+) -> None:
+    """The partner's invoicing identity and its domestic VAT rate, through the CLI."""
+    cli.ok("partner", "set", "--legal-name", "Acme Partners B.V.", "--country", country, "--vat-number", vat_number,
+           "--street", "Keizersgracht 1", "--city", "Amsterdam", "--zip", "1015 AA", "--iban", "NL91ABNA0417164300",
+           "--bic", "ABNANL2A", "--payment-terms", "14")  # fmt: skip
+    cli.ok("billing", "vat", "set", "--rate", rate)
