@@ -76,7 +76,9 @@ def _text(value: str) -> str | Header:
     return value if value.isascii() else Header(value, "utf-8")
 
 
-def build_email(msg: OutgoingMessage, default_from: str, attachments: Sequence[Attachment] = ()) -> EmailMessage:
+def build_email(
+    msg: OutgoingMessage, default_from: str, attachments: Sequence[Attachment] = ()
+) -> EmailMessage:
     """A MIME message: text/plain, or multipart/alternative with the HTML part; with attachments, a
     multipart/mixed of that and one part per file (base64, with its content type and file name).
 

@@ -22,7 +22,11 @@ class FileKind(StrEnum):
 
 _WRITERS = {FileKind.pdf: facturx_pdf, FileKind.cii: cii_xml, FileKind.ubl: ubl_xml}
 _SUFFIX = {FileKind.pdf: ".pdf", FileKind.cii: ".cii.xml", FileKind.ubl: ".ubl.xml"}
-CONTENT_TYPES = {FileKind.pdf: "application/pdf", FileKind.cii: "application/xml", FileKind.ubl: "application/xml"}
+CONTENT_TYPES = {
+    FileKind.pdf: "application/pdf",
+    FileKind.cii: "application/xml",
+    FileKind.ubl: "application/xml",
+}
 
 
 @dataclass(frozen=True)

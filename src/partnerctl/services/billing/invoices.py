@@ -45,7 +45,9 @@ class InvoiceRow:
             "total": round_money(inv.total, inv.currency),
         }  # fmt: skip
         return cls(
-            number=inv.number, kind=str(inv.kind), client_ref=client.ref, client_name=client.name,
+            # The buyer's name as invoiced (a later rename never changes an issued invoice).
+            number=inv.number, kind=str(inv.kind), client_ref=client.ref,
+            client_name=(inv.buyer or {}).get("name") or client.name,
             subscription_id=inv.subscription_id, issue_date=inv.issue_date, due_date=inv.due_date,
             period_start=inv.period_start, period_end=inv.period_end, **money, currency=inv.currency,
             payer=str(inv.payer), **extra,

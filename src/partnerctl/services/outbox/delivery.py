@@ -329,11 +329,15 @@ def load_attachments(engine: Engine, message_ids: list[int]) -> dict[int, list[A
     if not message_ids:
         return {}
     t = ATTACHMENT_TABLE.c
-    query = sa.select(t.message_id, t.filename, t.content_type, t.content).where(t.message_id.in_(message_ids))
+    query = sa.select(t.message_id, t.filename, t.content_type, t.content).where(
+        t.message_id.in_(message_ids)
+    )
     files: dict[int, list[Attachment]] = {}
     with _reader(engine) as conn:
         for row in conn.execute(query.order_by(t.id)):
-            files.setdefault(row.message_id, []).append(Attachment(row.filename, row.content_type, row.content))
+            files.setdefault(row.message_id, []).append(
+                Attachment(row.filename, row.content_type, row.content)
+            )
     return files
 
 

@@ -26,7 +26,9 @@ class Invoice(SQLModel, table=True):
     __table_args__ = (
         # The database itself guarantees each period of a subscription is invoiced (and credited)
         # at most once, whatever two concurrent `billing run`s (cron) do.
-        sa.UniqueConstraint("subscription_id", "period_start", "kind", name="uq_invoices_subscription_period"),
+        sa.UniqueConstraint(
+            "subscription_id", "period_start", "kind", name="uq_invoices_subscription_period"
+        ),
         sa.UniqueConstraint("number", name="uq_invoices_number"),
         # One credit note per invoice: crediting twice is a conflict even between two processes.
         sa.UniqueConstraint("credited_invoice_id", name="uq_invoices_credited_invoice"),

@@ -70,7 +70,7 @@ def ubl_xml(doc: Document) -> bytes:
         b.add(ref, "cbc:ID", doc.credits)
         b.add(ref, "cbc:IssueDate", doc.credits_issue_date.isoformat())
     no_vat_ids = any(g.category == OUTSIDE_SCOPE for g in doc.vat_groups)
-    _party(b, b.add(root, "cac:AccountingSupplierParty"), doc.seller, with_vat=not no_vat_ids)
+    _party(b, b.add(root, "cac:AccountingSupplierParty"), doc.seller, with_vat=not no_vat_ids, seller=True)
     _party(b, b.add(root, "cac:AccountingCustomerParty"), doc.buyer, with_vat=not no_vat_ids)
     _payment(b, root, doc)
     _taxes(b, root, doc)
@@ -84,11 +84,13 @@ def ubl_xml(doc: Document) -> bytes:
     return b.etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
-def _party(b: _Builder, parent, party: Party, *, with_vat: bool) -> None:
+def _party(b: _Builder, parent, party: Party, *, with_vat: bool, seller: bool = False) -> None:
     el = b.add(parent, "cac:Party")
     scheme = VAT_ENDPOINT_SCHEMES.get(party.country or "")
     if party.vat_number and scheme:
         b.add(el, "cbc:EndpointID", party.vat_number, schemeID=scheme)
+    if seller and party.vat_number:  # BR-CO-26: a seller identifier, also where no VAT id may be
+        b.add(b.add(el, "cac:PartyIdentification"), "cbc:ID", party.vat_number)
     b.add(b.add(el, "cac:PartyName"), "cbc:Name", party.name)
     address = b.add(el, "cac:PostalAddress")
     for name, value in (
