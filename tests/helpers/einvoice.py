@@ -31,7 +31,9 @@ def rule_failures(xml: bytes, syntax: str) -> list[str]:
     source = _processor().parse_xml(xml_text=xml.decode("utf-8"))
     report = _rules(FACTURX_RULES if syntax == "cii" else UBL_RULES).transform_to_string(xdm_node=source)
     failed = etree.fromstring(report.encode("utf-8")).findall(".//svrl:failed-assert", SVRL)
-    return [f"{f.get('id')}: {''.join(f.itertext()).strip()[:160]}" for f in failed if f.get("flag") != "warning"]
+    return [
+        f"{f.get('id')}: {''.join(f.itertext()).strip()[:160]}" for f in failed if f.get("flag") != "warning"
+    ]
 
 
 def check_cii(xml: bytes) -> None:

@@ -138,10 +138,17 @@ class _Generator(BytesGenerator):
         self.write(self._NL)
 
 
-def as_bytes(email: EmailMessage) -> bytes:
-    """The same bytes as `email.as_bytes()`, faster for the plain headers of typical mail."""
+@lru_cache(maxsize=4)
+def _policy_with(policy, linesep: str):
+    return policy.clone(linesep=linesep)
+
+
+def as_bytes(email: EmailMessage, linesep: str | None = None) -> bytes:
+    """The same bytes as `email.as_bytes()`, faster for the plain headers of typical mail.
+    `linesep="\r\n"` gives the CRLF line ends SMTP requires (a Maildir file keeps "\n")."""
+    policy = email.policy if linesep is None else _policy_with(email.policy, linesep)
     fp = BytesIO()
-    _Generator(fp, mangle_from_=False, policy=email.policy).flatten(email, unixfrom=False)
+    _Generator(fp, mangle_from_=False, policy=policy).flatten(email, unixfrom=False)
     return fp.getvalue()
 
 
