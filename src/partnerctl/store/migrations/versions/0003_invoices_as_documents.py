@@ -142,12 +142,11 @@ def _backfill_invoices() -> None:
     conn = op.get_bind()
     partner = conn.execute(sa.text("SELECT name FROM partner ORDER BY id LIMIT 1")).scalar() or "partnerctl"
     invoices = sa.table(
-        'invoices', sa.column('id', sa.Integer), sa.column('language'), sa.column('due_date', sa.Date),
-        sa.column('vat_total', Money()), sa.column('vat_breakdown', sa.JSON), sa.column('seller', sa.JSON),
+        'invoices', sa.column('id', sa.Integer), sa.column('language'), sa.column('vat_total', Money()), sa.column('vat_breakdown', sa.JSON), sa.column('seller', sa.JSON),
         sa.column('buyer', sa.JSON),
     )
     rows = conn.execute(sa.text(
-        "SELECT i.id, i.issue_date, i.total, c.name, c.language, c.billing_street, c.billing_city, "
+        "SELECT i.id, i.total, c.name, c.language, c.billing_street, c.billing_city, "
         "c.billing_zip, c.billing_country, c.contact_email FROM invoices i JOIN clients c ON c.id = i.client_id"
     )).all()
     total_type = Money()
@@ -155,7 +154,7 @@ def _backfill_invoices() -> None:
     for row in rows:
         total = total_type.process_result_value(row.total, conn.dialect)
         updates.append({
-            'b_id': row.id, 'language': row.language, 'due_date': row.issue_date, 'vat_total': 0,
+            'b_id': row.id, 'language': row.language, 'vat_total': 0,
             'vat_breakdown': [{'category': 'O', 'rate': '0', 'net': str(total), 'vat': '0'}],
             'seller': {'name': partner},
             'buyer': {'name': row.name, 'street': row.billing_street, 'city': row.billing_city,
@@ -164,12 +163,11 @@ def _backfill_invoices() -> None:
         })
     if updates:
         statement = invoices.update().where(invoices.c.id == sa.bindparam('b_id')).values(
-            language=sa.bindparam('language'), due_date=sa.bindparam('due_date'),
-            vat_total=sa.bindparam('vat_total'), vat_breakdown=sa.bindparam('vat_breakdown'),
+            language=sa.bindparam('language'), vat_total=sa.bindparam('vat_total'), vat_breakdown=sa.bindparam('vat_breakdown'),
             seller=sa.bindparam('seller'), buyer=sa.bindparam('buyer'),
         )
         conn.execute(statement, updates)
-    op.execute("UPDATE invoices SET net_total = total")
+    op.execute("UPDATE invoices SET net_total = total, due_date = issue_date")
 
 
 def downgrade() -> None:
