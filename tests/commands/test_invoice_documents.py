@@ -10,22 +10,10 @@ import facturx
 import pytest
 from pypdf import PdfReader
 
-from tests.helpers.cli import setup_invoicing
+from tests.helpers.cli import setup_invoice_clients, setup_invoicing
 from tests.helpers.einvoice import check_cii, check_ubl
 
 DE_VAT = "DE136695976"
-
-
-def _space(cli) -> None:
-    """The partner in NL at 21 %, a product at 12.50 a seat and a Dutch and a German client."""
-    setup_invoicing(cli)
-    cli.ok("product", "add", "seat", "--name", "Bookkeeping seat", "--price-per-seat", "12.50")
-    cli.ok("client", "add", "Smørrebrød ApS", "--ref", "NL1", "--language", "nl", "--no-template",
-           "--billing-country", "NL", "--billing-city", "Utrecht", "--contact-email", "ina@smorrebrod.example")  # fmt: skip
-    cli.ok("client", "add", "Łódź Sp. z o.o.", "--ref", "DE1", "--language", "de", "--no-template",
-           "--billing-country", "DE", "--vat-number", DE_VAT, "--contact-email", "jan@lodz.example")  # fmt: skip
-    cli.ok("subscription", "add", "NL1", "--product", "seat", "--seats", "100", "--start", "2026-03-01")
-    cli.ok("subscription", "add", "DE1", "--product", "seat", "--seats", "4", "--start", "2026-03-01")
 
 
 def _run(cli) -> dict[str, dict]:
@@ -41,7 +29,7 @@ def _file(cli, tmp_path, *args: str) -> bytes:
 
 
 def test_dutch_client_pays_21_percent_and_the_pdf_says_so_in_dutch(initialized, cli, tmp_path):
-    _space(cli)
+    setup_invoice_clients(cli)
     nl = _run(cli)["NL1"]
     # 100 seats x 12.50 = 1,250.00 net + 21 % VAT 262.50 = 1,512.50.
     assert (nl["net"], nl["vat"], nl["total"]) == ("1250.00", "262.50", "1512.50")
@@ -68,7 +56,7 @@ def test_dutch_client_pays_21_percent_and_the_pdf_says_so_in_dutch(initialized, 
 
 
 def test_german_business_is_reverse_charged_with_the_note_in_german(initialized, cli, tmp_path):
-    _space(cli)
+    setup_invoice_clients(cli)
     de = _run(cli)["DE1"]
     assert (de["net"], de["vat"], de["total"]) == ("50.00", "0.00", "50.00")
     shown = cli.ok("invoice", "show", de["number"], "-o", "json").json()
@@ -87,7 +75,7 @@ def test_german_business_is_reverse_charged_with_the_note_in_german(initialized,
 
 
 def test_outside_the_eu_and_in_yen(initialized, cli, tmp_path):
-    _space(cli)
+    setup_invoice_clients(cli)
     cli.ok("billing", "rate", "set", "EUR", "JPY", "161.5")
     cli.ok(
         "client",
@@ -146,7 +134,7 @@ def test_bad_tax_input_is_exit_2_with_the_reason(initialized, cli):
 
 
 def test_credit_note_cancels_and_the_original_never_changes(initialized, cli, tmp_path):
-    _space(cli)
+    setup_invoice_clients(cli)
     nl = _run(cli)["NL1"]
     before = cli.ok("invoice", "show", nl["number"], "-o", "json").json()
     before_xml = _file(cli, tmp_path, "xml", nl["number"])
@@ -196,7 +184,7 @@ def test_credit_note_cancels_and_the_original_never_changes(initialized, cli, tm
 
 
 def test_payments_and_what_is_open_or_overdue(initialized, cli):
-    _space(cli)
+    setup_invoice_clients(cli)
     by_client = _run(cli)
     nl, de = by_client["NL1"]["number"], by_client["DE1"]["number"]
     unpaid = lambda *a: [r["number"] for r in cli.ok("invoice", "list", *a, "-o", "json").json()]  # noqa: E731
@@ -212,7 +200,7 @@ def test_payments_and_what_is_open_or_overdue(initialized, cli):
 
 
 def test_bookkeepers_read_their_own_clients_invoices_only(initialized, cli, tmp_path):
-    _space(cli)
+    setup_invoice_clients(cli)
     by_client = _run(cli)
     nl, de = by_client["NL1"]["number"], by_client["DE1"]["number"]
     cli.ok("user", "add", "bob@acme.example")
@@ -233,7 +221,7 @@ def test_bookkeepers_read_their_own_clients_invoices_only(initialized, cli, tmp_
 
 def test_issued_invoices_keep_their_parties_and_rates(initialized, cli, tmp_path):
     """Later changes to the partner, the client or the rates never alter an issued invoice."""
-    _space(cli)
+    setup_invoice_clients(cli)
     nl = _run(cli)["NL1"]["number"]
     shown = cli.ok("invoice", "show", nl, "-o", "json").json()
     xml = _file(cli, tmp_path, "xml", nl)
@@ -266,7 +254,7 @@ def test_issued_invoices_keep_their_parties_and_rates(initialized, cli, tmp_path
 
 
 def test_documents_go_where_they_are_told(initialized, cli, tmp_path):
-    _space(cli)
+    setup_invoice_clients(cli)
     nl = _run(cli)["NL1"]["number"]
     target = tmp_path / "invoice.pdf"
     target.write_bytes(b"mine")
@@ -284,7 +272,7 @@ def test_documents_go_where_they_are_told(initialized, cli, tmp_path):
 
 @pytest.mark.parametrize("language", ["en", "nl", "de", "fr", "da"])
 def test_every_language_has_its_words(initialized, cli, tmp_path, language):
-    _space(cli)
+    setup_invoice_clients(cli)
     cli.ok(
         "client",
         "add",

@@ -9,20 +9,9 @@ import mailbox
 import facturx
 
 from partnerctl.config import data_dir
-from tests.helpers.cli import setup_invoicing
+from tests.helpers.cli import setup_invoice_clients, setup_invoicing
 from tests.helpers.einvoice import check_cii
 from tests.helpers.store import outbox_rows
-
-
-def _space(cli) -> None:
-    setup_invoicing(cli)
-    cli.ok("product", "add", "seat", "--name", "Bookkeeping seat", "--price-per-seat", "12.50")
-    cli.ok("client", "add", "Smørrebrød ApS", "--ref", "NL1", "--language", "nl", "--no-template",
-           "--billing-country", "NL", "--contact-name", "Ina", "--contact-email", "ina@smorrebrod.example")  # fmt: skip
-    cli.ok("client", "add", "Łódź Sp. z o.o.", "--ref", "DE1", "--language", "de", "--no-template",
-           "--billing-country", "DE", "--vat-number", "DE136695976", "--contact-email", "jan@lodz.example")  # fmt: skip
-    cli.ok("subscription", "add", "NL1", "--product", "seat", "--seats", "100", "--start", "2026-03-01")
-    cli.ok("subscription", "add", "DE1", "--product", "seat", "--seats", "4", "--start", "2026-03-01")
 
 
 def _pdf_parts(message: email.message.Message) -> list[tuple[str, bytes]]:
@@ -34,7 +23,7 @@ def _pdf_parts(message: email.message.Message) -> list[tuple[str, bytes]]:
 
 
 def test_an_invoice_is_sent_once_with_its_pdf_to_the_maildir(initialized, cli):
-    _space(cli)
+    setup_invoice_clients(cli)
     number = {
         r["client"]: r["number"]
         for r in cli.ok("billing", "run", "--as-of", "2026-03-01", "-o", "json").json()
@@ -65,7 +54,7 @@ def test_an_invoice_is_sent_once_with_its_pdf_to_the_maildir(initialized, cli):
 
 
 def test_billing_run_send_delivers_each_new_invoice_over_smtp(smtp_profile, cli, smtp_handler):
-    _space(cli)
+    setup_invoice_clients(cli)
     run = cli.ok("billing", "run", "--as-of", "2026-03-01", "--send", "-o", "json")
     numbers = {r["client"]: r["number"] for r in run.json()}
     assert "queued 2 invoice e-mail(s)" in run.stderr
@@ -86,7 +75,7 @@ def test_billing_run_send_delivers_each_new_invoice_over_smtp(smtp_profile, cli,
 
 
 def test_a_credit_note_is_sent_like_an_invoice(initialized, cli):
-    _space(cli)
+    setup_invoice_clients(cli)
     number = cli.ok("billing", "run", "--as-of", "2026-03-01", "-o", "json").json()[0]["number"]
     note = cli.ok("invoice", "credit", number, "-o", "json").json()["number"]
     cli.ok("invoice", "send", note)

@@ -36,3 +36,17 @@ def setup_invoicing(
            "--street", "Keizersgracht 1", "--city", "Amsterdam", "--zip", "1015 AA", "--iban", "NL91ABNA0417164300",
            "--bic", "ABNANL2A", "--payment-terms", "14")  # fmt: skip
     cli.ok("billing", "vat", "set", "--rate", rate)
+
+
+def setup_invoice_clients(cli) -> None:
+    """The partner in NL at 21 %, a seat at 12.50, a Dutch client (100 seats) and a German business
+    with a valid VAT number (4 seats), both due on 2026-03-01."""
+    setup_invoicing(cli)
+    cli.ok("product", "add", "seat", "--name", "Bookkeeping seat", "--price-per-seat", "12.50")
+    cli.ok("client", "add", "Smørrebrød ApS", "--ref", "NL1", "--language", "nl", "--no-template",
+           "--billing-country", "NL", "--billing-city", "Utrecht", "--contact-name", "Ina",
+           "--contact-email", "ina@smorrebrod.example")  # fmt: skip
+    cli.ok("client", "add", "Łódź Sp. z o.o.", "--ref", "DE1", "--language", "de", "--no-template",
+           "--billing-country", "DE", "--vat-number", "DE136695976", "--contact-email", "jan@lodz.example")  # fmt: skip
+    cli.ok("subscription", "add", "NL1", "--product", "seat", "--seats", "100", "--start", "2026-03-01")
+    cli.ok("subscription", "add", "DE1", "--product", "seat", "--seats", "4", "--start", "2026-03-01")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from partnerctl.services.billing.corrections import credit_invoice, record_payment
 from partnerctl.services.billing.currency_lock import assert_currency_change_allowed, client_invoice_count
-from partnerctl.services.billing.files import DocumentFile, FileKind, invoice_file
+from partnerctl.services.billing.files import FileKind, invoice_file
 from partnerctl.services.billing.invoices import (
     get_invoice,
     invoice_totals,
@@ -37,7 +37,6 @@ from partnerctl.services.billing.vat_rates import list_vat_rates, set_vat_rate
 __all__ = [
     "EU_MEMBER_STATES",
     "INVITE_TEMPLATE",
-    "DocumentFile",
     "FileKind",
     "VatTreatment",
     "add_subscription",

@@ -3,11 +3,11 @@ anyone who may see its client."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 
 from sqlmodel import Session
 
+from partnerctl.mail.message import Attachment
 from partnerctl.services.billing.documents import Document, cii_xml, document_of, facturx_pdf, ubl_xml
 from partnerctl.services.billing.invoices import find_invoice, invoice_lines
 from partnerctl.services.validation import parse_choice
@@ -29,25 +29,19 @@ CONTENT_TYPES = {
 }
 
 
-@dataclass(frozen=True)
-class DocumentFile:
-    filename: str
-    content_type: str
-    content: bytes
-
-
 def document_for(session: Session, invoice: Invoice) -> Document:
     """The document of a stored invoice or credit note (with the invoice a credit note cancels)."""
     credited = session.get(Invoice, invoice.credited_invoice_id) if invoice.credited_invoice_id else None
     return document_of(invoice, invoice_lines(session, invoice), credited)
 
 
-def render_file(doc: Document, kind: FileKind | str) -> DocumentFile:
+def render_file(doc: Document, kind: FileKind | str) -> Attachment:
+    """One file of a document, named after its number, as an e-mail would carry it."""
     kind = FileKind(kind)
-    return DocumentFile(f"{doc.number}{_SUFFIX[kind]}", CONTENT_TYPES[kind], _WRITERS[kind](doc))
+    return Attachment(f"{doc.number}{_SUFFIX[kind]}", CONTENT_TYPES[kind], _WRITERS[kind](doc))
 
 
-def invoice_file(session: Session, actor: User, number: str, kind: str) -> DocumentFile:
+def invoice_file(session: Session, actor: User, number: str, kind: str) -> Attachment:
     """`invoice pdf` / `invoice xml`: one file of an invoice the actor may see (NotFound otherwise)."""
     chosen = parse_choice(FileKind, kind, "syntax" if kind != "pdf" else "file kind")
     invoice = find_invoice(session, actor, number)[0]

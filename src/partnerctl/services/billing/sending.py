@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from partnerctl.errors import InvalidInput
-from partnerctl.mail.message import Attachment
 from partnerctl.services import audit
 from partnerctl.services.access import require_admin
 from partnerctl.services.billing.documents import Document
@@ -55,11 +54,10 @@ def queue_invoice_mail(session: Session, invoice: Invoice, client: Client) -> tu
     """Queue the e-mail of one issued document with its PDF: (message, False) when it already was."""
     to = recipient_of(invoice, client)
     doc = document_for(session, invoice)
-    pdf = render_file(doc, FileKind.pdf)
     return queue_template(
         session, template=INVOICE_TEMPLATE, language=doc.language, to=to, dedupe_key=invoice.number,
         context=mail_context(doc, client), kind=INVOICE_TEMPLATE,
-        attachments=[Attachment(pdf.filename, pdf.content_type, pdf.content)],
+        attachments=[render_file(doc, FileKind.pdf)],
     )  # fmt: skip
 
 
