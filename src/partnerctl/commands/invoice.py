@@ -15,10 +15,12 @@ from partnerctl.output import Column
 app = sub_app("Invoices and credit notes: list, show, PDF and XML, credit, pay, send.")
 
 INVOICE_COLUMNS = [
-    Column("number"), Column("client"), Column("issue_date", "issued"), Column("due_date", "due"),
+    Column("number"), Column("kind", in_table=False), Column("client"), Column("issue_date", "issued"),
+    Column("due_date", "due"),
     Column("period_start", "period start"), Column("period_end", "period end", in_table=False),
     Column("net", justify="right", in_table=False), Column("vat", justify="right"),
     Column("total", justify="right"), Column("currency"), Column("payer"), Column("paid_on", "paid"),
+    Column("credited_by", "credited by", in_table=False),
 ]  # fmt: skip
 LINE_COLUMNS = [
     Column("description"), Column("seats", justify="right"), Column("unit_price", "unit price", justify="right"),
