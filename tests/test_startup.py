@@ -8,7 +8,10 @@ import typer
 
 from partnerctl.cli import click_command
 
-HEAVY = ("sqlalchemy", "sqlmodel", "alembic", "psycopg", "keyring", "textual")
+HEAVY = (
+    "sqlalchemy", "sqlmodel", "alembic", "psycopg", "keyring", "textual",
+    "babel", "stdnum", "facturx", "fpdf", "lxml", "pypdf",
+)  # fmt: skip
 
 PROBE = """
 import sys
@@ -24,7 +27,14 @@ print("HEAVY=" + ",".join(heavy))
 
 @pytest.mark.parametrize(
     "args",
-    [["--help"], ["--version"], ["profile", "list"], ["profile", "show"], ["user", "--help"]],
+    [
+        ["--help"],
+        ["--version"],
+        ["profile", "list"],
+        ["profile", "show"],
+        ["user", "--help"],
+        ["invoice", "--help"],
+    ],
 )
 @pytest.mark.slow
 def test_light_commands_do_not_import_heavy_libraries(args):

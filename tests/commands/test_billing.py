@@ -13,12 +13,13 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from tests.helpers.cli import setup_space
-from tests.helpers.store import ADMIN
+from tests.helpers.cli import setup_invoicing, setup_space
+from tests.helpers.store import ADMIN, set_invoicing
 
 
 def test_billing_run_invoices_and_report(initialized, cli):
     setup_space(cli)
+    setup_invoicing(cli)
     cli.ok(
         "client", "add", "Tokyo KK", "--ref", "TKY", "--currency", "JPY", "--no-template", "--group", "asia"
     )
@@ -39,20 +40,25 @@ def test_billing_run_invoices_and_report(initialized, cli):
     assert "subscription 3 (TKY, sig-m365) not billed" in first.stderr
     assert "billing rate set EUR JPY" in first.stderr
     created = first.json()
-    assert [(r["client"], r["period_start"], r["period_end"], r["total"]) for r in created] == [
-        ("BAK", "2026-01-31", "2026-02-28", "7.50"),
-        ("BAK", "2026-02-28", "2026-03-31", "7.50"),
-        ("BAK", "2026-03-31", "2026-04-30", "7.50"),
-        ("GAR", "2026-02-15", "2026-03-15", "14.00"),
-        ("GAR", "2026-03-15", "2026-04-15", "14.00"),
+    # Net, 21 % VAT (7.50 -> 1.575 -> 1.58 half-even) and gross.
+    assert [
+        (r["client"], r["period_start"], r["period_end"], r["net"], r["vat"], r["total"]) for r in created
+    ] == [
+        ("BAK", "2026-01-31", "2026-02-28", "7.50", "1.58", "9.08"),
+        ("BAK", "2026-02-28", "2026-03-31", "7.50", "1.58", "9.08"),
+        ("BAK", "2026-03-31", "2026-04-30", "7.50", "1.58", "9.08"),
+        ("GAR", "2026-02-15", "2026-03-15", "14.00", "2.94", "16.94"),
+        ("GAR", "2026-03-15", "2026-04-15", "14.00", "2.94", "16.94"),
     ]
     assert cli.ok("subscription", "show", "1", "-o", "json").json()["next_payment_date"] == "2026-04-30"
 
     cli.ok("billing", "rate", "set", "EUR", "JPY", "161.5")
     assert cli.ok("billing", "rate", "list", "-o", "json").json()[0]["rate"] == "161.5"
     second = cli.ok("billing", "run", "--as-of", "2026-03-31", "-o", "json").json()
-    # 3 x 2.50 x 161.5 = 1211.25 -> 1211 yen, no minor units.
-    assert [(r["client"], r["total"], r["currency"]) for r in second] == [("TKY", "1211", "JPY")]
+    # 3 x 2.50 x 161.5 = 1211.25 -> 1211 yen net, no minor units; 21 % VAT 254.31 -> 254.
+    assert [(r["client"], r["net"], r["total"], r["currency"]) for r in second] == [
+        ("TKY", "1211", "1465", "JPY")
+    ]
     assert cli.ok("billing", "run", "--as-of", "2026-03-31", "-o", "json").json() == []  # nothing new
 
     invoices = cli.ok("invoice", "list", "-o", "json").json()
@@ -65,13 +71,15 @@ def test_billing_run_invoices_and_report(initialized, cli):
             if (i["currency"], i["payer"]) == (row["currency"], row["payer"])
         ]
         assert Decimal(row["total"]) == sum(mine) and row["invoices"] == len(mine)
-    assert {(r["currency"], r["payer"], r["total"]) for r in report} == {
-        ("EUR", "partner", "22.50"), ("EUR", "client", "28.00"), ("JPY", "partner", "1211"),
+        assert Decimal(row["net"]) + Decimal(row["vat"]) == Decimal(row["total"])
+    assert {(r["currency"], r["payer"], r["net"], r["total"]) for r in report} == {
+        ("EUR", "partner", "22.50", "27.24"), ("EUR", "client", "28.00", "33.88"), ("JPY", "partner", "1211", "1465"),
     }  # fmt: skip
 
 
 def test_currency_lock_and_client_report(initialized, cli):
     setup_space(cli)
+    setup_invoicing(cli)
     cli.ok("subscription", "add", "BAK", "--product", "sig-m365", "--seats", "4", "--start", "2026-01-01")
     cli.ok("client", "edit", "BAK", "--currency", "USD")  # no invoice yet: allowed
     cli.ok("client", "edit", "BAK", "--currency", "EUR")
@@ -110,6 +118,7 @@ def _seed_due_subscriptions(store_url: str, n: int) -> None:
     engine = make_engine(normalize_url(store_url))
     with session_scope(engine) as s:
         admin = s.exec(sa.select(User).where(User.email == ADMIN)).scalar_one()
+        set_invoicing(s)
         product = create_product(s, admin, key="sig", name="Sig", price_per_seat="1.99", currency="EUR")
         for i in range(n):
             client = Client(ref=f"C{i:03d}", ref_key=f"c{i:03d}", name=f"Client {i}", name_key=f"client {i}")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from tests.helpers.cli import setup_space
+from tests.helpers.cli import setup_invoicing, setup_space
 
 
 def _bill(cli, *out: str):
     """Six invoices as of 2026-03-31: BAK three (EUR), GAR two (EUR, the client pays), TKY one (JPY)."""
     setup_space(cli)
+    setup_invoicing(cli)
     cli.ok(
         "client", "add", "Tokyo KK", "--ref", "TKY", "--currency", "JPY", "--no-template", "--group", "asia"
     )
@@ -48,8 +49,9 @@ def test_invoice_list_shows_each_invoice_as_the_run_reported_it(initialized, cli
 def test_list_total_is_the_run_total(initialized, cli):
     """The run's closing line and the invoice list's add up per currency by one rule."""
     run = _bill(cli, "-o", "table")
-    assert "created 6 invoice(s) as of 2026-03-31; total 50.50 EUR, 1211 JPY" in run.stderr
+    # Gross: BAK 3 x (7.50 + 1.58) + GAR 2 x (14.00 + 2.94) = 61.12 EUR; TKY 1211 + 254 yen.
+    assert "created 6 invoice(s) as of 2026-03-31; total 61.12 EUR, 1465 JPY" in run.stderr
     listed = cli.ok("invoice", "list", "-o", "table")
-    assert "6 invoice(s), total 50.50 EUR, 1211 JPY" in listed.stderr
+    assert "6 invoice(s), total 61.12 EUR, 1465 JPY" in listed.stderr
     # Only the table carries the closing line: json stays pure data.
     assert cli.ok("invoice", "list", "-o", "json").stderr == ""

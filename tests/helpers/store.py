@@ -116,3 +116,16 @@ def outbox_rows(url: str, kind: str | None = None) -> list[dict]:
             return [dict(r) for r in conn.execute(sa.text(query), {"kind": kind}).mappings()]
     finally:
         engine.dispose()
+
+
+PARTNER_VAT = "NL004495445B01"
+
+
+def set_invoicing(s, *, country="NL", vat_number=PARTNER_VAT, rate="21", **identity):
+    """The partner's invoicing identity and domestic VAT rate, which every billing run needs."""
+    from partnerctl.services.billing import set_vat_rate
+    from partnerctl.services.partner import set_partner_identity
+
+    set_partner_identity(s, admin(s), country=country, vat_number=vat_number, **identity)
+    if rate is not None:
+        set_vat_rate(s, admin(s), rate)

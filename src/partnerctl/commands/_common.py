@@ -58,3 +58,37 @@ def parse_datetime(raw: str | None, field: str) -> datetime | None:
             f"{field} must be a date or date-time like 2026-01-31T10:00, not {raw!r}"
         ) from None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def write_new_file(path: str, content: bytes, *, force: bool = False) -> None:
+    """Write `content` to `path` through a temporary file in the same directory, so a reader never
+    sees half a file. An existing file is replaced only with `force`; without it, linking the finished
+    file into place fails rather than overwrite one that appeared meanwhile."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    target = Path(path)
+    if target.is_dir():
+        raise InvalidInput(f"{path!r} is a directory")
+    if target.exists() and not force:
+        raise InvalidInput(f"{path!r} exists; pass --force to replace it")
+    directory = target.parent if str(target.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise InvalidInput(f"cannot write {path!r}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(content)
+        if force:
+            os.replace(tmp, target)
+        else:
+            os.link(tmp, target)
+    except FileExistsError:
+        raise InvalidInput(f"{path!r} exists; pass --force to replace it") from None
+    except OSError as exc:
+        raise InvalidInput(f"cannot write {path!r}: {exc.strerror}") from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)

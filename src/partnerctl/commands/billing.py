@@ -17,13 +17,18 @@ from partnerctl.commands.invoice import (
 )
 from partnerctl.output import Column
 
-app = sub_app("Run billing and keep the exchange-rate table.")
+app = sub_app("Run billing and keep the exchange-rate and VAT-rate tables.")
 rate_app = sub_app("Explicit exchange rates; billing never converts without one.")
 app.add_typer(rate_app, name="rate", help="Explicit exchange rates; billing never converts without one.")
+vat_app = sub_app("VAT rates: the domestic rate and destination rates for consumers in other EU countries.")
+app.add_typer(
+    vat_app, name="vat", help="VAT rates: the domestic rate and destination rates for EU consumers."
+)
 
 RUN_COLUMNS = [
     Column("number"), Column("client"), Column("product"), Column("seats", justify="right"),
     Column("period_start", "period start"), Column("period_end", "period end"),
+    Column("net", justify="right", in_table=False), Column("vat", justify="right"),
     Column("total", justify="right"), Column("currency"), Column("payer"),
 ]  # fmt: skip
 RATE_COLUMNS = [
@@ -36,7 +41,15 @@ TOTAL_COLUMNS = [
     Column("currency"),
     Column("payer"),
     Column("invoices", justify="right"),
+    Column("net", justify="right"),
+    Column("vat", justify="right"),
     Column("total", justify="right"),
+]
+VAT_COLUMNS = [
+    Column("country"),
+    Column("rate", "rate %", justify="right"),
+    Column("domestic"),
+    Column("updated_at", "updated"),
 ]
 
 
@@ -49,10 +62,13 @@ def run(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would be invoiced; change nothing.")
     ] = False,
+    send: Annotated[
+        bool, typer.Option("--send", help="Queue each new invoice's e-mail with its PDF to the client.")
+    ] = False,
 ) -> None:
-    """Invoice every active subscription that is due, one invoice per period (safe to run twice).
+    """Invoice every active subscription that is due, with VAT, one invoice per period (safe to run twice).
 
-    Example (cron, daily): partnerctl billing run
+    Example (cron, daily): partnerctl billing run --send; partnerctl outbox send
     """
     from partnerctl.errors import PartialFailure
     from partnerctl.services import billing
@@ -60,18 +76,36 @@ def run(
     app_ctx = get_ctx(ctx)
     day = parse_date(as_of, "--as-of")
     with app_ctx.session(readonly=dry_run) as s:
-        result = billing.run_billing(s, app_ctx.actor(s), as_of=day, dry_run=dry_run)
+        result = billing.run_billing(s, app_ctx.actor(s), as_of=day, dry_run=dry_run, send=send)
+    if result.blocked:
+        raise PartialFailure(f"no invoice made: {result.blocked}")
     rows = [{**invoice_row(i), "product": i.product, "seats": i.seats} for i in result.invoices]
     app_ctx.out.rows(rows, RUN_COLUMNS, empty=None)
     verb = "would create" if dry_run else "created"
     app_ctx.out.message(
         f"{verb} {len(rows)} invoice(s) as of {result.as_of}; total {totals_line(result.totals())}"
     )
+    if send and not dry_run:
+        app_ctx.out.message(
+            f"queued {result.queued} invoice e-mail(s); `partnerctl outbox send` delivers them"
+        )
+    _report_run_problems(app_ctx, result)
+
+
+def _report_run_problems(app_ctx, result) -> None:
+    """Warn about each subscription not billed and each invoice not sent; exit 9 when there are any."""
+    from partnerctl.errors import PartialFailure
+
     for skipped in result.skipped:
         app_ctx.out.warn(f"subscription {skipped.subscription_id} ({skipped.client_ref}, {skipped.product}) "
                          f"not billed: {skipped.reason}")  # fmt: skip
-    if result.skipped:
-        raise PartialFailure(f"{len(result.skipped)} subscription(s) not billed; the others were")
+    for number, why in result.unsent:
+        app_ctx.out.warn(f"invoice {number} not sent: {why}")
+    if result.skipped or result.unsent:
+        raise PartialFailure(
+            f"{len(result.skipped)} subscription(s) not billed, {len(result.unsent)} invoice(s) not sent; "
+            "the others were"
+        )
 
 
 @app.command("report")
@@ -81,14 +115,16 @@ def report(
     since: SinceFilter = None,
     until: UntilFilter = None,
 ) -> None:
-    """Invoice totals per currency and payer; they add up exactly to the invoices listed."""
+    """Net, VAT and gross totals per currency and payer; they add up exactly to the invoices listed."""
     from partnerctl.services import billing
 
     app_ctx = get_ctx(ctx)
     totals = read_invoices(ctx, billing.invoice_totals, client, since, until)
     rows = [
-        {"currency": t.currency, "payer": t.payer, "invoices": t.invoices, "total": t.total} for t in totals
-    ]
+        {"currency": t.currency, "payer": t.payer, "invoices": t.invoices, "net": t.net, "vat": t.vat,
+         "total": t.total}
+        for t in totals
+    ]  # fmt: skip
     app_ctx.out.rows(rows, TOTAL_COLUMNS, empty="no invoices")
 
 
@@ -126,4 +162,42 @@ def rate_list(ctx: typer.Context) -> None:
         ]
     app_ctx.out.rows(
         rows, RATE_COLUMNS, empty="no exchange rates: set one with `partnerctl billing rate set`"
+    )
+
+
+@vat_app.command("set")
+def vat_set(
+    ctx: typer.Context,
+    rate: Annotated[str, typer.Option("--rate", help="VAT rate in percent, 0 to 100, e.g. 21 or 5.5.")],
+    country: Annotated[
+        str | None, typer.Option("--country", help="A destination country (default: the partner's own).")
+    ] = None,
+) -> None:
+    """Set the domestic VAT rate, or with --country a destination rate (admins only).
+
+    Example: partnerctl billing vat set --rate 21
+    """
+    from partnerctl.services import billing
+
+    app_ctx = get_ctx(ctx)
+    with app_ctx.session() as s:
+        row = billing.set_vat_rate(s, app_ctx.actor(s), rate, country)
+        text = f"{row.country} {row.rate} %"
+    app_ctx.out.message(f"VAT rate set: {text}")
+
+
+@vat_app.command("list")
+def vat_list(ctx: typer.Context) -> None:
+    """List the VAT rates billing uses; the partner's own country's is the domestic one."""
+    from partnerctl.services import billing
+
+    app_ctx = get_ctx(ctx)
+    with app_ctx.session(readonly=True) as s:
+        app_ctx.actor(s)
+        rows = [
+            {"country": r.country, "rate": r.rate, "domestic": r.domestic, "updated_at": r.updated_at}
+            for r in billing.list_vat_rates(s)
+        ]
+    app_ctx.out.rows(
+        rows, VAT_COLUMNS, empty="no VAT rates: set one with `partnerctl billing vat set --rate R`"
     )

@@ -204,7 +204,9 @@ class SmtpTransport:
         self.conn = None
 
     def send(self, email: EmailMessage, sender: str, recipient: str) -> str:
-        data = as_bytes(email)
+        # CRLF line ends: smtplib sends bytes as they are, and a bare LF in DATA is refused by
+        # strict servers (RFC 5321 2.3.8), or taken as one line over 1000 characters.
+        data = as_bytes(email, linesep="\r\n")
         for attempt in (1, 2):
             if self.conn is None:
                 self._connect()

@@ -173,3 +173,53 @@ def parse_choice(enum: type[E], raw: object, what: str) -> E:
         return enum(str(getattr(raw, "value", raw)).strip().lower())
     except ValueError:
         raise InvalidInput(f"unknown {what} {raw!r}: use {one_of(enum)}") from None
+
+
+# -- tax and payment identifiers (python-stdnum, never a hand-written pattern) --------------------
+
+# VAT number prefixes that are not the ISO country code of their country.
+_VAT_PREFIX_COUNTRY = {"EL": "GR", "XI": "GB"}
+
+
+def _stdnum_check(module_name: str, raw: str | None, what: str) -> str:
+    import importlib
+
+    from stdnum.exceptions import ValidationError
+
+    value = (raw or "").strip()
+    if not value:
+        raise InvalidInput(f"{what} is empty")
+    try:
+        return importlib.import_module(module_name).validate(value)
+    except ValidationError as exc:
+        raise InvalidInput(f"invalid {what} {value!r}: {exc.message}") from None
+
+
+def normalize_vat_number(raw: str | None) -> str:
+    """An EU VAT number in its compact form (NL004495445B01), checked with stdnum.eu.vat."""
+    return _stdnum_check("stdnum.eu.vat", raw, "VAT number")
+
+
+def vat_number_country(vat_number: str) -> str:
+    """The ISO country of a (valid) VAT number: its prefix, except EL (Greece) and XI (Northern Ireland)."""
+    prefix = vat_number[:2].upper()
+    return _VAT_PREFIX_COUNTRY.get(prefix, prefix)
+
+
+def check_vat_country(vat_number: str | None, country: str | None) -> None:
+    """A VAT number and a country that are both given must agree: NL... goes with NL, EL... with GR."""
+    if vat_number and country and vat_number_country(vat_number) != country:
+        raise InvalidInput(
+            f"VAT number {vat_number} belongs to {vat_number_country(vat_number)}, "
+            f"but the country is {country}: they must agree"
+        )
+
+
+def normalize_iban(raw: str | None) -> str:
+    """An IBAN in its compact form, checked with stdnum.iban (country format and check digits)."""
+    return _stdnum_check("stdnum.iban", raw, "IBAN")
+
+
+def normalize_bic(raw: str | None) -> str:
+    """A BIC (SWIFT code) in its compact form, checked with stdnum.bic."""
+    return _stdnum_check("stdnum.bic", raw, "BIC")

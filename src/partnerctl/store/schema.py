@@ -10,7 +10,7 @@ from partnerctl.store.engine import is_sqlite
 
 # The newest migration bundled with this build. A test checks it equals Alembic's head, so a
 # command can check the schema with one SELECT instead of importing Alembic every time.
-SCHEMA_HEAD = "0001"
+SCHEMA_HEAD = "0003"
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -25,8 +25,25 @@ def upgrade(engine: Engine, revision: str = "heads") -> None:
 
     from partnerctl.store.migrate import alembic_config
 
-    with engine.begin() as conn:
-        command.upgrade(alembic_config(conn), revision)
+    if not is_sqlite(engine.url):
+        with engine.begin() as conn:
+            command.upgrade(alembic_config(conn), revision)
+        return
+    # SQLite changes a table by copying it and dropping the old one; with foreign keys on, that DROP
+    # deletes the old rows first and cascades to their children (an invoice's lines would be lost).
+    # The pragma only takes effect outside a transaction, so it is set before BEGIN, and the keys
+    # are checked before the upgrade commits.
+    with engine.connect() as conn:
+        raw = conn.connection.dbapi_connection  # outside SQLAlchemy's transaction (pysqlite autocommit)
+        raw.execute("PRAGMA foreign_keys = OFF")
+        try:
+            with conn.begin():
+                command.upgrade(alembic_config(conn), revision)
+                broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"the upgrade would break {len(broken)} foreign key(s): {broken[:3]}")
+        finally:
+            raw.execute("PRAGMA foreign_keys = ON")
 
 
 def ensure_schema(engine: Engine, *, auto_upgrade: bool | None = None) -> str | None:

@@ -8,7 +8,7 @@ import pytest
 
 from partnerctl.errors import Conflict
 from partnerctl.services import billing
-from tests.helpers.store import add_client, add_product, admin, scope
+from tests.helpers.store import add_client, add_product, admin, scope, set_invoicing
 
 TODAY = date(2026, 1, 5)
 
@@ -16,6 +16,7 @@ TODAY = date(2026, 1, 5)
 def test_currency_lock(engine):
     with scope(engine) as s:
         a = admin(s)
+        set_invoicing(s)
         c1 = add_client(s, "A1", groups=["retail", "north"])
         c2 = add_client(s, "B2", groups=["retail"], currency="USD")
         p = add_product(s, "sig", "2.50")

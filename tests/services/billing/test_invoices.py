@@ -9,7 +9,7 @@ import pytest
 
 from partnerctl.errors import NotFound
 from partnerctl.services import billing
-from tests.helpers.store import add_bookkeeper, add_client, add_product, admin, scope
+from tests.helpers.store import add_bookkeeper, add_client, add_product, admin, scope, set_invoicing
 
 TODAY = date(2026, 1, 5)
 
@@ -20,6 +20,7 @@ def test_totals_add_up_exactly_to_the_invoices(engine):
     prices = ["0.333", "1.005", "2.675", "19.99", "0.125"]
     with scope(engine) as s:
         a = admin(s)
+        set_invoicing(s)
         billing.set_rate(s, a, "EUR", "USD", "1.0837")
         products = [add_product(s, f"p{i}", price) for i, price in enumerate(prices)]
         for n in range(12):
@@ -45,10 +46,12 @@ def test_totals_add_up_exactly_to_the_invoices(engine):
         }
         for inv in invoices:
             detail = billing.get_invoice(s, a, inv.number)
-            assert detail.total == sum((ln["amount"] for ln in detail.lines), Decimal(0))
+            assert detail.net == sum((ln["amount"] for ln in detail.lines), Decimal(0))
+            assert detail.vat == sum((ln["vat_amount"] for ln in detail.lines), Decimal(0))
+            assert detail.total == detail.net + detail.vat
             assert -detail.total.as_tuple().exponent <= 2
         # A known line: 4 seats x 0.333 EUR = 1.332 -> 1.33; 1 seat x 0.333 x 1.0837 USD = 0.3608721 -> 0.36.
-        assert billing.get_invoice(s, a, invoices[0].number).total == Decimal("0.36")
+        assert billing.get_invoice(s, a, invoices[0].number).net == Decimal("0.36")
         since = billing.invoice_totals(s, a, since=date(2026, 3, 1))
         assert sum(r.invoices for r in since) == len(billing.list_invoices(s, a, since=date(2026, 3, 1)))
 
@@ -56,6 +59,7 @@ def test_totals_add_up_exactly_to_the_invoices(engine):
 def test_bookkeeper_sees_invoices_of_assigned_clients_only(engine):
     with scope(engine) as s:
         a = admin(s)
+        set_invoicing(s)
         c1, c2 = add_client(s, "A1"), add_client(s, "B2")
         p = add_product(s, "sig", "2.50")
         for c in (c1, c2):

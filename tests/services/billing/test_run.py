@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from partnerctl.services import billing
 from partnerctl.store.models import Invoice, InvoiceLine, Subscription
-from tests.helpers.store import add_client, add_product, admin, scope
+from tests.helpers.store import add_client, add_product, admin, scope, set_invoicing
 
 TODAY = date(2026, 1, 5)
 
@@ -21,6 +21,7 @@ TODAY = date(2026, 1, 5)
 def test_catch_up_month_end_and_idempotence(engine):
     with scope(engine) as s:
         a = admin(s)
+        set_invoicing(s)
         c = add_client(s, "A1")
         p = add_product(s, "sig", "2.50")
         sub = billing.add_subscription(
@@ -36,7 +37,10 @@ def test_catch_up_month_end_and_idempotence(engine):
             (date(2026, 3, 31), date(2026, 4, 30)),
         ]
         assert [i.number for i in run.invoices] == ["INV-2026-000001", "INV-2026-000002", "INV-2026-000003"]
-        assert all(i.total == Decimal("10.00") for i in run.invoices)
+        assert all(
+            (i.net, i.vat, i.total) == (Decimal("10.00"), Decimal("2.10"), Decimal("12.10"))
+            for i in run.invoices
+        )
     with scope(engine) as s:
         assert s.get(Subscription, sub_id).next_payment_date == date(2026, 4, 30)
         # The same date again creates nothing new.
@@ -60,6 +64,7 @@ def test_catch_up_month_end_and_idempotence(engine):
 def test_dry_run_changes_nothing(engine):
     with scope(engine) as s:
         a = admin(s)
+        set_invoicing(s)
         c = add_client(s, "A1")
         p = add_product(s, "sig", "2.50")
         sub_id = billing.add_subscription(s, a, client=c, product=p, start=date(2026, 1, 15), today=TODAY).id
@@ -79,6 +84,7 @@ def test_a_run_reports_each_invoice_as_the_invoice_list_shows_it(engine):
     too (only the number is missing there)."""
     with scope(engine) as s:
         a = admin(s)
+        set_invoicing(s)
         billing.set_rate(s, a, "EUR", "JPY", "161.5")
         for ref, currency in (("A1", "EUR"), ("J1", "JPY")):
             c = add_client(s, ref, currency=currency)
@@ -91,18 +97,24 @@ def test_a_run_reports_each_invoice_as_the_invoice_list_shows_it(engine):
         listed = billing.list_invoices(s, admin(s))
     assert len(run.invoices) == len(listed) == 4
     for made, shown, planned in zip(run.invoices, listed, dry.invoices, strict=True):
-        row = asdict(shown)
-        assert {k: v for k, v in asdict(made).items() if k in row} == row
+        row, made_row = asdict(shown), asdict(made)
+        # The list adds what happened since (paid, credited); everything the run knew agrees.
+        assert {k: v for k, v in made_row.items() if k in row} == {
+            k: v for k, v in row.items() if k in made_row
+        }
+        assert (shown.paid_on, shown.credited_by) == (None, None)
         assert {**asdict(planned), "number": made.number} == asdict(made)
-    assert [(i.total, i.currency) for i in listed] == [(Decimal("7.05"), "EUR")] * 2 + [
-        (Decimal("1139"), "JPY")
-    ] * 2
+    # Net 7.05 EUR + 21 % = 8.53; 1139 yen + 21 % (239.19 -> 239, no minor units) = 1378.
+    assert [(i.net, i.total, i.currency) for i in listed] == [
+        (Decimal("7.05"), Decimal("8.53"), "EUR")
+    ] * 2 + [(Decimal("1139"), Decimal("1378"), "JPY")] * 2
 
 
 def test_an_invoice_charges_the_monthly_value_the_subscription_shows(engine):
-    """One money rule: a monthly product's invoice total is the subscription's monthly value."""
+    """One money rule: a monthly product's invoice net total is the subscription's monthly value."""
     with scope(engine) as s:
         a = admin(s)
+        set_invoicing(s)
         billing.set_rate(s, a, "EUR", "USD", "1.0837")
         subs = []
         for n, (price, currency) in enumerate([("0.333", "USD"), ("2.675", "EUR"), ("19.99", "USD")]):
@@ -113,7 +125,7 @@ def test_an_invoice_charges_the_monthly_value_the_subscription_shows(engine):
         run = billing.run_billing(s, a, as_of=date(2026, 1, 1))
         assert len(run.invoices) == 3
         for inv in run.invoices:
-            assert (inv.total, inv.currency) == (
+            assert (inv.net, inv.currency) == (
                 views[inv.subscription_id].monthly_value,
                 views[inv.subscription_id].currency,
             )
@@ -122,6 +134,7 @@ def test_an_invoice_charges_the_monthly_value_the_subscription_shows(engine):
 def test_only_active_subscriptions_are_billed_and_yearly_moves_a_year(engine):
     with scope(engine) as s:
         a = admin(s)
+        set_invoicing(s)
         c = add_client(s, "A1")
         p = add_product(s, "sig", "2.50")
         y = add_product(s, "arch", "99.99", period="yearly")
@@ -138,13 +151,14 @@ def test_only_active_subscriptions_are_billed_and_yearly_moves_a_year(engine):
             (date(2024, 2, 29), date(2025, 2, 28)),
             (date(2025, 2, 28), date(2026, 2, 28)),
         ]
-        assert run.invoices[0].total == Decimal("299.97")
+        assert (run.invoices[0].net, run.invoices[0].total) == (Decimal("299.97"), Decimal("362.96"))
         assert active.next_payment_date == date(2026, 2, 28)
 
 
 def test_currency_conversion_needs_an_explicit_rate(engine):
     with scope(engine) as s:
         a = admin(s)
+        set_invoicing(s)
         jp = add_client(s, "JP1", currency="JPY")
         eu = add_client(s, "EU1")
         p = add_product(s, "sig", "2.35")
@@ -168,7 +182,7 @@ def test_currency_conversion_needs_an_explicit_rate(engine):
         billing.set_rate(s, admin(s), "EUR", "JPY", "161.5")
         run = billing.run_billing(s, admin(s), as_of=date(2026, 1, 1))
         assert run.skipped == []
-        assert [(i.subscription_id, i.total, i.currency) for i in run.invoices] == [
+        assert [(i.subscription_id, i.net, i.currency) for i in run.invoices] == [
             (s_jp.id, Decimal("1139"), "JPY")
         ]
         line = s.exec(select(InvoiceLine).where(InvoiceLine.amount == Decimal("1139"))).one()
@@ -178,6 +192,7 @@ def test_currency_conversion_needs_an_explicit_rate(engine):
 def test_unique_constraint_on_subscription_and_period(engine):
     with scope(engine) as s:
         a = admin(s)
+        set_invoicing(s)
         c = add_client(s, "A1")
         p = add_product(s, "sig", "2.50")
         sub = billing.add_subscription(s, a, client=c, product=p, start=date(2026, 1, 1), today=TODAY)

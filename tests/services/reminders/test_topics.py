@@ -9,7 +9,6 @@ import pytest
 from partnerctl.errors import InvalidInput
 from partnerctl.services.reminders.topics import (
     figure_text,
-    format_amount,
     is_outstanding,
     parse_topics,
     recipient_name,
@@ -26,14 +25,20 @@ def test_topics_parse_in_canonical_order_and_reject_nonsense():
     ]
 
 
-def test_amounts_follow_the_recipients_notation():
-    assert format_amount(Decimal("-1234.5"), "DKK", "da") == "-1.234,50 DKK"
-    assert format_amount(Decimal("1234.5"), "EUR", "en") == "1,234.50 EUR"
+def test_amounts_follow_the_recipients_notation_through_babel():
+    figures = dict(missing_receipts=0, expenses_ready=0)
+    assert figure_text("balance", **figures, wallet_balance=Decimal("-1234.5"), currency="DKK",
+                       language="da") == "-1.234,50\xa0kr."  # fmt: skip
+    assert figure_text("balance", **figures, wallet_balance=Decimal("1234.5"), currency="EUR",
+                       language="en") == "€1,234.50"  # fmt: skip
+    # The yen has no minor units: no decimals, where the hand-written formatter always showed two.
+    assert figure_text("balance", **figures, wallet_balance=Decimal("1211"), currency="JPY",
+                       language="de") == "1.211\xa0¥"  # fmt: skip
 
 
 def test_a_figure_is_shown_per_topic_and_outstanding_when_there_is_work():
     figures = dict(missing_receipts=3, wallet_balance=Decimal("-5"), expenses_ready=0)
-    assert figure_text("balance", **figures, currency="EUR", language="nl") == "-5,00 EUR"
+    assert figure_text("balance", **figures, currency="EUR", language="nl") == "€\xa0-5,00"
     assert figure_text("missing-receipts", **figures, currency="EUR", language="nl") == "3"
     assert figure_text("expenses-ready", **figures, currency="EUR", language="nl") == "0"
     assert is_outstanding("balance", **figures) and is_outstanding("missing-receipts", **figures)

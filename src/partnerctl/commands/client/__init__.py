@@ -73,6 +73,9 @@ def add(
     no_template: Annotated[bool, typer.Option("--no-template", help="Apply no template at all.")] = False,
     contact_name: Annotated[str | None, typer.Option("--contact-name", help="Contact person.")] = None,
     contact_email: Annotated[str | None, typer.Option("--contact-email", help="Contact e-mail.")] = None,
+    vat_number: Annotated[
+        str | None, typer.Option("--vat-number", help="EU VAT number of a business client (checked).")
+    ] = None,
     currency: Annotated[str | None, typer.Option("--currency", help="ISO 4217 currency, e.g. EUR.")] = None,
     language: Annotated[str | None, typer.Option("--language", help="ISO 639-1 language, e.g. nl.")] = None,
     group: Annotated[list[str] | None, typer.Option("--group", help="Group (repeatable).")] = None,
@@ -117,8 +120,8 @@ def add(
     app_ctx = get_ctx(ctx)
     data = clients.ClientCreate(
         name=name, ref=ref, template=template, no_template=no_template, invited=invited,
-        contact_name=contact_name, contact_email=contact_email, currency=currency, language=language,
-        groups=group or [], assign=assign or [], integrations=integration or [], permissions=permission or [],
+        contact_name=contact_name, contact_email=contact_email, vat_number=vat_number, currency=currency,
+        language=language, groups=group or [], assign=assign or [], integrations=integration or [], permissions=permission or [],
         billing_street=billing_street, billing_city=billing_city, billing_zip=billing_zip,
         billing_country=billing_country, shipping_street=shipping_street, shipping_city=shipping_city,
         shipping_zip=shipping_zip, shipping_country=shipping_country, welcome=welcome,
@@ -203,6 +206,9 @@ def edit(
     contact_email: Annotated[
         str | None, typer.Option("--contact-email", help="Contact e-mail ('' clears it).")
     ] = None,
+    vat_number: Annotated[
+        str | None, typer.Option("--vat-number", help="EU VAT number (checked; '' clears it).")
+    ] = None,
     currency: Annotated[str | None, typer.Option("--currency", help="ISO 4217 currency.")] = None,
     language: Annotated[str | None, typer.Option("--language", help="ISO 639-1 language.")] = None,
     add_group: Annotated[
@@ -242,7 +248,8 @@ def edit(
 
     app_ctx = get_ctx(ctx)
     values = {
-        "name": name, "contact_name": contact_name, "contact_email": contact_email, "currency": currency,
+        "name": name, "contact_name": contact_name, "contact_email": contact_email, "vat_number": vat_number,
+        "currency": currency,
         "language": language, "billing_street": billing_street, "billing_city": billing_city,
         "billing_zip": billing_zip, "billing_country": billing_country, "shipping_street": shipping_street,
         "shipping_city": shipping_city, "shipping_zip": shipping_zip, "shipping_country": shipping_country,

@@ -21,9 +21,11 @@ from partnerctl.services.clients.model import (
     address_part,
     client_snapshot,
     non_negative,
+    vat_number_for,
 )
 from partnerctl.services.templates import Lookups, load_link_lookups
 from partnerctl.services.validation import (
+    check_vat_country,
     normalize_currency,
     normalize_email,
     normalize_group,
@@ -87,6 +89,15 @@ def _edited_fields(changes: ClientUpdate) -> dict[str, Any]:
     return fields
 
 
+def _vat_number_change(client: Client, changes: ClientUpdate, fields: dict[str, Any]) -> None:
+    """A new VAT number, or a new billing country, must leave the two agreeing."""
+    country = fields.get("billing_country", client.billing_country)
+    if changes.vat_number is not None:
+        fields["vat_number"] = vat_number_for(changes.vat_number, country)
+    elif "billing_country" in fields:
+        check_vat_country(client.vat_number, country)
+
+
 def plan_edit(
     client: Client,
     changes: ClientUpdate,
@@ -97,6 +108,7 @@ def plan_edit(
 ) -> ClientEdit:
     """What `changes` does to `client` (current groups and integration keys given); validates, writes nothing."""
     edit = ClientEdit(fields=_edited_fields(changes))
+    _vat_number_change(client, changes, edit.fields)
     if changes.currency is not None:
         edit.currency = normalize_currency(changes.currency)
     edit.permissions = list_delta(

@@ -10,7 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from partnerctl.errors import InvalidInput
 from partnerctl.services.validation import (
+    check_vat_country,
     normalize_country,
+    normalize_vat_number,
     parse_choice,
 )
 from partnerctl.store.models import (
@@ -87,6 +89,7 @@ class ClientCreate(AddressInput):
     invited: bool = False
     contact_name: str | None = None
     contact_email: str | None = None
+    vat_number: str | None = None
     currency: str | None = None
     language: str | None = None
     # default_factory, not `= []`: pydantic deep-copies a mutable default on every row of an import.
@@ -108,6 +111,7 @@ class ClientUpdate(AddressInput):
     name: str | None = None
     contact_name: str | None = None
     contact_email: str | None = None
+    vat_number: str | None = None  # '' clears it
     currency: str | None = None
     language: str | None = None
     add_groups: list[str] = []
@@ -137,6 +141,16 @@ def address_part(raw: str | None, part: str) -> str | None:
     return value
 
 
+def vat_number_for(raw: str | None, billing_country: str | None) -> str | None:
+    """A client's VAT number, validated with python-stdnum, in its compact form; '' or None is none.
+    Its country prefix must agree with the billing country when that is known (EL for GR)."""
+    if raw is None or not raw.strip():
+        return None
+    vat_number = normalize_vat_number(raw)
+    check_vat_country(vat_number, billing_country)
+    return vat_number
+
+
 def address_of(client) -> dict[str, str | None]:
     """A client's billing and shipping address fields as stored (billing_street ... shipping_country)."""
     return {column: getattr(client, column) for column, _ in ADDRESS_COLUMNS}
@@ -150,6 +164,7 @@ def client_fields(client) -> dict:
         "status": client.status,
         "contact_name": client.contact_name,
         "contact_email": client.contact_email,
+        "vat_number": client.vat_number,
         "currency": client.currency,
         "language": client.language,
     }

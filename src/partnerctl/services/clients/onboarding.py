@@ -20,6 +20,7 @@ from partnerctl.services.clients.model import (
     non_negative,
     normalize_ref,
     unique_values,
+    vat_number_for,
 )
 from partnerctl.services.outbox import queue_template
 from partnerctl.services.partner import partner_name
@@ -164,6 +165,7 @@ def prepare_client(
     }
     for column, part in ADDRESS_COLUMNS:
         values[column] = address_part(getattr(data, column), part)
+    values["vat_number"] = vat_number_for(data.vat_number, values["billing_country"])
     return PreparedClient(
         values=values,
         groups=settings["groups"],

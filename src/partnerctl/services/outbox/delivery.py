@@ -27,6 +27,7 @@ from sqlalchemy.engine import Engine
 
 from partnerctl.mail.message import (
     OUTGOING_COLUMNS,
+    Attachment,
     OutgoingMessage,
     build_email,
     envelope_recipient,
@@ -71,6 +72,17 @@ DELIVERY_TABLE = sa.Table(
     sa.Column("server_response", sa.Text),
     sa.Column("created_at", UTCDateTime),
     sa.Column("sent_at", UTCDateTime),
+    sa.Column("attachments", sa.Integer),
+)
+# The files of messages that have any (store.models.outbox.OutboxAttachment, checked by the same test).
+ATTACHMENT_TABLE = sa.Table(
+    "outbox_attachments",
+    sa.MetaData(),
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("message_id", sa.Integer),
+    sa.Column("filename", sa.String(200)),
+    sa.Column("content_type", sa.String(100)),
+    sa.Column("content", sa.LargeBinary),
 )
 # store.models.outbox.OutboxStatus values (checked by the same test).
 PENDING, SENT, FAILED = "pending", "sent", "failed"
@@ -299,7 +311,8 @@ def deliver(
                         _defer(marker, msg, exc.reason, options, report)
                     report.stopped = exc.reason
                     break
-            composed = (_compose(m, settings) for m in batch)
+            files = load_attachments(engine, [m.id for m in batch if m.attachments])
+            composed = (_compose(m, settings, files.get(m.id, ())) for m in batch)
             if not _send_batch(marker, transport, batch, composed, options, report, deadline):
                 break
     finally:
@@ -311,10 +324,27 @@ def deliver(
     return report
 
 
-def _compose(msg: OutgoingMessage, settings: MailSettings):
+def load_attachments(engine: Engine, message_ids: list[int]) -> dict[int, list[Attachment]]:
+    """The files of these messages, by message id; no query at all when none has any."""
+    if not message_ids:
+        return {}
+    t = ATTACHMENT_TABLE.c
+    query = sa.select(t.message_id, t.filename, t.content_type, t.content).where(
+        t.message_id.in_(message_ids)
+    )
+    files: dict[int, list[Attachment]] = {}
+    with _reader(engine) as conn:
+        for row in conn.execute(query.order_by(t.id)):
+            files.setdefault(row.message_id, []).append(
+                Attachment(row.filename, row.content_type, row.content)
+            )
+    return files
+
+
+def _compose(msg: OutgoingMessage, settings: MailSettings, attachments=()):
     """(email, sender, recipient, None) or (None, None, None, reason)."""
     try:
-        email = build_email(msg, settings.from_addr)
+        email = build_email(msg, settings.from_addr, attachments)
         return email, envelope_sender(msg, settings.from_addr), envelope_recipient(msg), None
     except (ValueError, TypeError) as exc:
         return None, None, None, f"cannot compose the message: {exc}"

@@ -16,11 +16,12 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from partnerctl.errors import Conflict, NotFound
+from partnerctl.mail.message import Attachment
 from partnerctl.mail.render import render
 from partnerctl.services import audit
 from partnerctl.services.access import require_admin
 from partnerctl.services.validation import normalize_email, normalize_language, parse_choice
-from partnerctl.store.models import OutboxMessage, User
+from partnerctl.store.models import OutboxAttachment, OutboxMessage, User
 from partnerctl.store.models.outbox import OutboxStatus
 from partnerctl.store.types import utcnow
 
@@ -117,12 +118,19 @@ def queue_template(
     dedupe_key: str,
     context: dict[str, object],
     kind: str | None = None,
+    attachments: Sequence[Attachment] = (),
 ) -> tuple[OutboxMessage, bool]:
-    """Render a shipped (or overridden) mail template in the recipient's language and queue it."""
+    """Render a shipped (or overridden) mail template in the recipient's language and queue it,
+    with its files (stored in the same transaction; an already queued key keeps its own)."""
     rendered = render(template, language, context)
-    return _queue_values(
-        session, rendered_values(rendered, dedupe_key=dedupe_key, kind=kind or template, to=to)
-    )
+    values = rendered_values(rendered, dedupe_key=dedupe_key, kind=kind or template, to=to)
+    message, created = _queue_values(session, {**values, "attachments": len(attachments)})
+    if created and attachments:
+        session.execute(sa.insert(OutboxAttachment), [
+            {"message_id": message.id, "filename": a.filename, "content_type": a.content_type, "content": a.content}
+            for a in attachments
+        ])  # fmt: skip
+    return message, created
 
 
 def queue_many(session: Session, rows: Sequence[dict[str, object]]) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from partnerctl.errors import InvalidInput
+from partnerctl.services.locale import format_money, text_language
 from partnerctl.store.models.reminders import ALL_TOPICS, Topic
 
 LABELS: dict[str, dict[str, str]] = {
@@ -66,21 +67,9 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 
-# Thousands and decimal separators per language: 1,234.50 / 1.234,50 / 1 234,50.
-_SEPARATORS = {"en": (",", "."), "nl": (".", ","), "de": (".", ","), "da": (".", ","), "fr": ("\u202f", ",")}
-
-
 def labels_for(language: str | None) -> dict[str, str]:
     """The labels in `language`, English when there is no translation."""
-    return LABELS.get((language or "en").lower(), LABELS["en"])
-
-
-def format_amount(amount: Decimal, currency: str, language: str | None) -> str:
-    """An amount in the notation of `language`: 1,234.50 EUR, 1.234,50 DKK, 1 234,50 EUR."""
-    thousands, decimal_sep = _SEPARATORS.get((language or "en").lower(), _SEPARATORS["en"])
-    text = f"{Decimal(amount).quantize(Decimal('0.01')):,.2f}"  # 1,234.50
-    text = text.replace(",", "\0").replace(".", decimal_sep).replace("\0", thousands)
-    return f"{text} {currency}"
+    return LABELS[text_language(language)]
 
 
 def parse_topics(raw: Iterable[str] | None) -> list[str]:
@@ -117,7 +106,7 @@ def figure_text(
 ) -> str:
     """How a client's figure for `topic` is shown: the balance as an amount, the counts as numbers."""
     if topic == Topic.balance:
-        return format_amount(wallet_balance, currency, language)
+        return format_money(wallet_balance, currency, language)
     if topic == Topic.missing_receipts:
         return str(missing_receipts)
     return str(expenses_ready)

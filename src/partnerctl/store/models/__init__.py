@@ -1,6 +1,13 @@
 """All tables; importing this module registers every table on SQLModel.metadata."""
 
-from partnerctl.store.models.billing import ExchangeRate, Invoice, InvoiceLine, InvoiceSequence
+from partnerctl.store.models.billing import (
+    ExchangeRate,
+    Invoice,
+    InvoiceLine,
+    InvoicePayment,
+    InvoiceSequence,
+    VatRate,
+)
 from partnerctl.store.models.clients import Client, ClientAssignment, ClientGroup, ClientIntegration
 from partnerctl.store.models.core import (
     AuditEvent,
@@ -13,7 +20,7 @@ from partnerctl.store.models.core import (
     UserPublic,
     UserUpdate,
 )
-from partnerctl.store.models.outbox import OutboxMessage
+from partnerctl.store.models.outbox import OutboxAttachment, OutboxMessage
 from partnerctl.store.models.reminders import (
     ReminderDigest,
     ReminderNudge,
@@ -29,7 +36,9 @@ __all__ = [
     "ExchangeRate",
     "Invoice",
     "InvoiceLine",
+    "InvoicePayment",
     "InvoiceSequence",
+    "VatRate",
     "Client",
     "ClientAssignment",
     "ClientGroup",
@@ -41,6 +50,7 @@ __all__ = [
     "TenantContent",
     "TenantCredentialKey",
     "Integration",
+    "OutboxAttachment",
     "OutboxMessage",
     "ReminderDigest",
     "ReminderNudge",

@@ -65,6 +65,8 @@ class Client(SQLModel, table=True):
     shipping_city: str | None = Field(default=None, max_length=100)
     shipping_zip: str | None = Field(default=None, max_length=20)
     shipping_country: str | None = Field(default=None, max_length=2)
+    # An EU VAT number (validated with python-stdnum): a business client, reverse charge across borders.
+    vat_number: str | None = Field(default=None, max_length=20)
     currency: str = Field(default="EUR", max_length=3)
     language: str = Field(default="en", max_length=8)
     permissions: list = Field(default_factory=list, sa_type=sa.JSON)

@@ -40,6 +40,18 @@ class Partner(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
     created_at: datetime = created_at_field()
+    # The invoicing identity (`partner set`): what every invoice names as its seller, copied onto
+    # each invoice when it is issued so a later change never alters an issued one.
+    legal_name: str | None = Field(default=None, max_length=200)
+    street: str | None = Field(default=None, max_length=200)
+    city: str | None = Field(default=None, max_length=100)
+    zip: str | None = Field(default=None, max_length=20)
+    country: str | None = Field(default=None, max_length=2)
+    vat_number: str | None = Field(default=None, max_length=20)
+    iban: str | None = Field(default=None, max_length=34)
+    bic: str | None = Field(default=None, max_length=11)
+    payment_terms_days: int = Field(default=30, sa_column_kwargs={"server_default": "30"})
+    footer: str | None = Field(default=None, max_length=500)
 
 
 class UserBase(SQLModel):

@@ -37,7 +37,21 @@ class OutboxMessage(SQLModel, table=True):
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     lease_owner: str | None = Field(default=None, max_length=64)
+    # How many outbox_attachments rows it has: delivery loads attachments only where this is > 0.
+    attachments: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     last_error: str | None = Field(default=None, sa_type=sa.Text)
     server_response: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class OutboxAttachment(SQLModel, table=True):
+    """A file sent with an outbox message (an invoice's PDF), stored with it in the same transaction."""
+
+    __tablename__ = "outbox_attachments"
+    __table_args__ = (sa.Index("ix_outbox_attachments_message", "message_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="outbox.id", ondelete="CASCADE")
+    filename: str = Field(max_length=200)
+    content_type: str = Field(max_length=100)
+    content: bytes = Field(sa_type=sa.LargeBinary)

@@ -9,7 +9,7 @@ FORMATS = ("csv", "json", "jsonl")
 # The columns import reads and export writes, in export order. List columns hold `;`-separated
 # values in CSV and arrays (or `;`-separated strings) in JSON.
 COLUMNS = (
-    "ref", "name", "status", "contact_name", "contact_email", "currency", "language",
+    "ref", "name", "status", "contact_name", "contact_email", "vat_number", "currency", "language",
     "groups", "assign", "integrations", "permissions",
     "billing_street", "billing_city", "billing_zip", "billing_country",
     "shipping_street", "shipping_city", "shipping_zip", "shipping_country",
@@ -23,7 +23,8 @@ ALIASES = {
     "contact": "contact_name", "email": "contact_email", "contact_e_mail": "contact_email",
     "e_mail": "contact_email", "group": "groups", "assigned": "assign", "assigned_users": "assign",
     "assign_users": "assign", "users": "assign", "integration": "integrations",
-    "permission": "permissions", "modules": "permissions", "lang": "language",
+    "permission": "permissions", "modules": "permissions", "lang": "language", "vat": "vat_number",
+    "vat_id": "vat_number", "btw_nummer": "vat_number", "ust_idnr": "vat_number",
 }  # fmt: skip
 
 # Cells starting with these are formulas to a spreadsheet: export prefixes them with a quote.

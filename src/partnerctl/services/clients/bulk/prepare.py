@@ -27,7 +27,7 @@ _COLUMN_HINTS = (
     ("product", ("template",)), ("template", ("template",)), ("missing receipts", ("missing_receipts",)),
     ("wallet balance", ("wallet_balance",)), ("expenses ready", ("expenses_ready",)),
     ("welcome", ("welcome", "contact_email")), ("status", ("status",)),
-    ("country", ("billing_country", "shipping_country")), ("street", ("billing_street", "shipping_street")),
+    ("vat number", ("vat_number",)), ("country", ("billing_country", "shipping_country")), ("street", ("billing_street", "shipping_street")),
     ("city", ("billing_city", "shipping_city")), ("zip", ("billing_zip", "shipping_zip")),
 )  # fmt: skip
 
