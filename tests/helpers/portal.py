@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from tests.helpers.cli import setup_space
+from tests.helpers.cli import setup_invoicing, setup_space
 from tests.helpers.store import ADMIN
 
 BOB = "bob@acme.example"
@@ -27,6 +27,7 @@ def portal_space(cli) -> None:
     cli.ok("client", "assign", "BAK", BOB)
     cli.ok("client", "tasks", "BAK", "--missing-receipts", "3", "--wallet-balance", "12.50")
     cli.ok("subscription", "add", "BAK", "--product", "sig-m365", "--seats", "3", "--start", "2026-01-31")
+    setup_invoicing(cli)
     cli.ok("billing", "run", "--as-of", "2026-02-28")
     cli.ok("client", "add", "Invited Co", "--ref", "INV", "--invited", "--no-template")
     cli.ok("client", "add", "Archived Ltd", "--ref", "ARC", "--no-template", "--group", "retail")
