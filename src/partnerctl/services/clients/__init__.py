@@ -30,9 +30,13 @@ from partnerctl.services.clients.listing import (
     tab_counts,
 )
 from partnerctl.services.clients.model import (
+    ADDRESS_COLUMNS,
     ClientCreate,
     ClientUpdate,
+    address_part,
+    client_fields,
     derive_ref,
+    normalize_ref,
     parse_status,
 )
 from partnerctl.services.clients.onboarding import (
@@ -50,6 +54,7 @@ from partnerctl.services.clients.templating import (
 )
 
 __all__ = [
+    "ADDRESS_COLUMNS",
     "ClientCreate",
     "ClientFilters",
     "ClientUpdate",
@@ -58,10 +63,12 @@ __all__ = [
     "Tab",
     "accept_invitation",
     "activate_client",
+    "address_part",
     "apply_template",
     "archive_client",
     "assign_users",
     "client_details",
+    "client_fields",
     "client_query",
     "client_report",
     "create_client",
@@ -71,6 +78,7 @@ __all__ = [
     "edit_client",
     "like_escape",
     "list_clients",
+    "normalize_ref",
     "order_clients",
     "parse_status",
     "prepare_client",
