@@ -8,7 +8,7 @@ import typer
 
 from partnerctl.cli import click_command
 
-HEAVY = ("sqlalchemy", "sqlmodel", "alembic", "psycopg", "keyring")
+HEAVY = ("sqlalchemy", "sqlmodel", "alembic", "psycopg", "keyring", "tomli")
 
 PROBE = """
 import sys

@@ -260,6 +260,31 @@ def test_exit_code_tells_cron_whether_the_store_drifted(space, cli, tmp_path):
     assert cli("book", "plan", book).exit_code == 0  # without --exit-code, a plan is not a failure
 
 
+def test_drift_is_queued_in_the_outbox_once_per_distinct_drift(space, cli, tmp_path):
+    book = exported(cli, tmp_path)
+    mail = ("--mail-to", "ops@acme.example", "--mail-to", "OPS@acme.example", "--exit-code")
+
+    def drift_mails():
+        return [m for m in cli.ok("outbox", "list", "--kind", "book_drift", "-o", "json").json()]
+
+    assert cli("book", "plan", book, *mail).exit_code == 0 and drift_mails() == []  # no drift, no mail
+    cli.ok("client", "edit", "GAR", "--language", "de")
+    first = cli("book", "plan", book, *mail)
+    assert first.exit_code == 10 and "queued the drift report to ops@acme.example" in first.stderr
+    assert cli("book", "plan", book, *mail).exit_code == 10  # the same drift tomorrow: not mailed again
+    (message,) = drift_mails()
+    assert message["to"] == "ops@acme.example" and "1 change" in message["subject"]
+    body = cli.ok("outbox", "show", str(message["id"]), "-o", "json").json()["body_text"]
+    assert "~ update client GAR" in body and 'language: "de" -> "en"' in body
+    cli.ok("client", "edit", "GAR", "--language", "fr")  # another drift: mailed
+    assert cli("book", "plan", book, *mail).exit_code == 10 and len(drift_mails()) == 2
+    assert (
+        "only admins"
+        in cli.fails(5, "--as", BOB, "book", "plan", book, "--mail-to", "ops@acme.example").stderr
+    )
+    cli.fails(2, "book", "plan", book, "--mail-to", "not-an-address")
+
+
 def test_json_is_exactly_changes_and_money(space, cli, tmp_path):
     book = exported(cli, tmp_path)
     edit(book / "clients" / "GAR.toml", language="de", groups=["Cars"])
@@ -497,3 +522,26 @@ def test_plan_out_replaces_a_plan_but_no_other_file(space, cli, tmp_path):
     assert "nothing to apply" in cli.ok("book", "apply", out).stderr
     assert "not a partnerctl plan" in cli.fails(2, "book", "apply", other).stderr
     cli.fails(2, "book", "apply", tmp_path / "missing.plan")
+
+
+def test_a_book_restores_into_another_store(space, cli, tmp_path):
+    """Export, then plan and apply the same files on a fresh store: everything is created, and the
+    new store then plans no change against them."""
+    book = exported(cli, tmp_path)
+    other = ("--store", f"sqlite:///{tmp_path / 'other.db'}")
+    cli.ok(*other, "init", "--partner", "Acme Partners", "--admin-email", ADMIN, "--admin-name", "Anna")
+    out = tmp_path / "restore.plan"
+    planned = cli.ok(*other, "book", "plan", book, "--out", out, "-o", "json").json()
+    assert sorted({(c["action"], c["kind"]) for c in planned["changes"]}) == [
+        ("create", "client"), ("create", "integration"), ("create", "product"), ("create", "template"),
+        ("create", "user"),
+    ]  # fmt: skip
+    assert cli.ok(*other, "book", "plan", book, "-o", "ids").stdout.split().count("BAK") == 1
+    cli.ok(*other, "book", "apply", out)
+    assert cli.ok(*other, "book", "plan", book, "--prune", "-o", "json").json() == {
+        "changes": [],
+        "money": [],
+    }
+    shown = [cli.ok(*where, "client", "show", "BAK", "-o", "json").json() for where in ((), other)]
+    for key in ("name", "status", "groups", "permissions", "assigned", "integrations", "billing_street"):
+        assert shown[0][key] == shown[1][key], key

@@ -60,6 +60,15 @@ def plan(
         bool,
         typer.Option("--exit-code", help=f"Exit {EXIT_CHANGES} when there are changes (drift), 0 when none."),
     ] = False,
+    mail_to: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--mail-to",
+            help="When there are changes, queue them as an e-mail to this address in the outbox, once "
+            "per distinct drift (repeatable; admins only).",
+            metavar="EMAIL",
+        ),
+    ] = None,
 ) -> None:
     """Compare the book's files with the store: what would change, field by field, and the money.
 
@@ -71,10 +80,19 @@ def plan(
     with app_ctx.session(readonly=True) as s:
         book.begin_snapshot(s)
         actor = app_ctx.actor(s)
+        recipients = book.drift_recipients(actor, mail_to) if mail_to else []
         result = book.plan_book(s, actor, directory, prune=prune)
         email = actor.email
     if out is not None:
         book.save_plan(result, out, directory=directory, actor=email)
+    if recipients and result.changes:
+        report = "\n".join(plan_lines(result, directory))
+        with app_ctx.session() as s:
+            queued = book.queue_drift_report(
+                s, app_ctx.actor(s), result, to=recipients, report=report, directory=str(directory)
+            )
+        if queued:
+            app_ctx.out.message(f"queued the drift report to {', '.join(queued)}; `outbox send` delivers it")
     _render(app_ctx.out, result, directory)
     if out is not None:
         app_ctx.out.message(f"saved the plan to {out}; apply it with `partnerctl book apply {out}`")
@@ -116,6 +134,9 @@ def _render(out, result, directory: Path) -> None:
         for line in plan_lines(result, directory):
             print(line, file=out.stdout)
         return
+    elif out.format == "ids":
+        for change in result.changes:
+            print(change.key, file=out.stdout)
     else:
         cols = [
             Column("action"),

@@ -7,6 +7,7 @@ This module is the area's public surface: commands import from here only.
 from __future__ import annotations
 
 from partnerctl.services.book.apply import Applied, apply_plan
+from partnerctl.services.book.drift import drift_recipients, queue_drift_report
 from partnerctl.services.book.export import export_book
 from partnerctl.services.book.plan import ACTIONS, KINDS, Change, Plan, plan_book
 from partnerctl.services.book.planfile import save_plan
@@ -20,7 +21,9 @@ __all__ = [
     "Plan",
     "apply_plan",
     "begin_snapshot",
+    "drift_recipients",
     "export_book",
     "plan_book",
+    "queue_drift_report",
     "save_plan",
 ]
