@@ -172,3 +172,15 @@ def test_apply_keeps_other_writers_out_until_it_ends(engine, store_url):
             conn.exec_driver_sql("UPDATE clients SET name = 'theirs'")
     finally:
         other.dispose()
+
+
+def test_export_refuses_a_reference_that_is_not_a_file_name(engine, tmp_path):
+    """References made by partnerctl always are; one written into the store by other means is refused."""
+    from partnerctl.errors import InvalidInput
+    from tests.helpers.store import add_client
+
+    with scope(engine) as s:
+        add_client(s, "../../escape")
+    with scope(engine, readonly=True) as s, pytest.raises(InvalidInput, match="cannot be a file name"):
+        book.export_book(s, admin(s), tmp_path / "book")
+    assert not (tmp_path / "escape.toml").exists() and list((tmp_path / "book" / "clients").iterdir()) == []
