@@ -10,7 +10,7 @@ from partnerctl.cli import click_command
 
 HEAVY = (
     "sqlalchemy", "sqlmodel", "alembic", "psycopg", "keyring", "textual",
-    "babel", "stdnum", "facturx", "fpdf", "lxml", "pypdf",
+    "babel", "stdnum", "facturx", "fpdf", "lxml", "pypdf", "tomli",
 )  # fmt: skip
 
 PROBE = """

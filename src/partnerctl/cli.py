@@ -91,6 +91,7 @@ def _is_cli_framework_exception(exc: BaseException) -> bool:
 _LAZY_GROUPS: dict[str, tuple[str, str, str]] = {
     "client": ("client", "app", "Manage clients: tabs, search, filters, onboarding, import and export."),
     "template": ("template", "app", "Manage configuration templates and the default one."),
+    "book": ("book", "app", "Keep the client book in git: export, plan (with billing), apply."),
     "subscription": ("subscription", "app", "Manage client subscriptions: seats, status, payer."),
     "billing": ("billing", "app", "Run billing and keep the exchange-rate and VAT-rate tables."),
     "invoice": ("invoice", "app", "Invoices and credit notes: list, show, PDF and XML, credit, pay, send."),

@@ -50,4 +50,6 @@ EXIT_OK = 0
 EXIT_UNEXPECTED = 1
 EXIT_USAGE = 2
 EXIT_PARTIAL = 9
+# `book plan --exit-code`: the store differs from the book's files (not an error: drift, for cron).
+EXIT_CHANGES = 10
 EXIT_INTERRUPTED = 130

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +14,10 @@ from partnerctl.values import to_jsonable
 
 # Fields that must never reach the audit log, whatever a caller passes.
 _SECRET_FIELDS = {"password", "password_hash", "secret", "token", "hash", "pw_fingerprint"}
+
+
+# session.info key of the list that collects events inside `grouped`.
+_GROUP = "partnerctl.audit.group"
 
 
 def _clean(data: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -38,8 +44,28 @@ def record(
         before=_clean(before),
         after=_clean(after),
     )
-    session.add(event)
+    group = session.info.get(_GROUP)
+    if group is not None:
+        group.append(event)
+    else:
+        session.add(event)
     return event
+
+
+@contextmanager
+def grouped(session: Session) -> Iterator[list[AuditEvent]]:
+    """Collect the events recorded inside instead of writing them, so that the caller writes one
+    event for a change made of several service calls (`book apply`: one event per object)."""
+    outer = session.info.get(_GROUP)
+    events: list[AuditEvent] = []
+    session.info[_GROUP] = events
+    try:
+        yield events
+    finally:
+        if outer is None:
+            session.info.pop(_GROUP, None)
+        else:
+            session.info[_GROUP] = outer
 
 
 def list_events(

@@ -123,12 +123,24 @@ def deactivate_user(session: Session, actor: User, email: str) -> User:
         return user
     if user.role == Role.admin:
         _keep_one_admin(session, user)
+    return _set_active(session, actor, user, False)
+
+
+def activate_user(session: Session, actor: User, email: str) -> User:
+    """Let a deactivated user act and be assigned again (admins only)."""
+    require_admin(actor, "user activate")
+    user = get_user(session, email)
+    if user.active:
+        return user
+    return _set_active(session, actor, user, True)
+
+
+def _set_active(session: Session, actor: User, user: User, active: bool) -> User:
     before = user_snapshot(user)
-    user.active = False
+    user.active = active
     user.updated_at = utcnow()
     session.add(user)
     session.flush()
-    audit.record(
-        session, actor, "user.deactivate", "user", user.email, before=before, after=user_snapshot(user)
-    )
+    action = "user.activate" if active else "user.deactivate"
+    audit.record(session, actor, action, "user", user.email, before=before, after=user_snapshot(user))
     return user

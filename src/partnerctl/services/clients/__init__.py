@@ -31,9 +31,13 @@ from partnerctl.services.clients.listing import (
     tab_counts,
 )
 from partnerctl.services.clients.model import (
+    ADDRESS_COLUMNS,
     ClientCreate,
     ClientUpdate,
+    address_part,
+    client_fields,
     derive_ref,
+    normalize_ref,
     parse_status,
 )
 from partnerctl.services.clients.onboarding import (
@@ -51,6 +55,7 @@ from partnerctl.services.clients.templating import (
 )
 
 __all__ = [
+    "ADDRESS_COLUMNS",
     "ClientCreate",
     "ClientFilters",
     "ClientUpdate",
@@ -59,10 +64,12 @@ __all__ = [
     "Tab",
     "accept_invitation",
     "activate_client",
+    "address_part",
     "apply_template",
     "archive_client",
     "assign_users",
     "client_details",
+    "client_fields",
     "client_query",
     "client_report",
     "create_client",
@@ -73,6 +80,7 @@ __all__ = [
     "like_escape",
     "list_clients",
     "list_groups",
+    "normalize_ref",
     "order_clients",
     "parse_status",
     "prepare_client",

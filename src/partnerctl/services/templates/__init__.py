@@ -8,6 +8,8 @@ from __future__ import annotations
 from partnerctl.services.templates.files import (
     export_template,
     import_template,
+    template_changes_from_doc,
+    template_document,
 )
 from partnerctl.services.templates.manage import (
     create_template,
@@ -54,5 +56,7 @@ __all__ = [
     "set_default",
     "settings_from",
     "sorted_unique",
+    "template_changes_from_doc",
+    "template_document",
     "template_info",
 ]

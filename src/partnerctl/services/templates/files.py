@@ -32,7 +32,11 @@ from partnerctl.store.types import utcnow
 
 def export_template(session: Session, name: str) -> dict:
     """The template as a TOML-ready document (no None values: TOML has none)."""
-    t = get_template(session, name)
+    return template_document(get_template(session, name))
+
+
+def template_document(t: ConfigTemplate) -> dict:
+    """What `template export` writes for a template (and the client book keeps in git)."""
     doc: dict[str, Any] = {
         "name": t.name,
         "description": t.description,
@@ -69,11 +73,9 @@ def _as_list(doc: dict, key: str) -> list[str]:
     return value
 
 
-def import_template(
-    session: Session, actor: User, doc: dict, *, replace: bool = False
-) -> tuple[ConfigTemplate, bool]:
-    """Create (or with replace=True, overwrite) a template from an exported document."""
-    require_admin(actor, "template import")
+def template_changes_from_doc(doc: dict) -> tuple[str, TemplateChanges]:
+    """A template document (what `template export` writes) checked for its shape: its name and the
+    settings it gives, as the changes that would create it. Values are validated when applied."""
     unknown = set(doc) - _DOC_KEYS
     if unknown:
         raise InvalidInput(f"unknown key(s) in template file: {', '.join(sorted(unknown))}")
@@ -100,6 +102,15 @@ def import_template(
         accept_pricing=bool(product.get("accept_pricing")) if product else False,
         default=bool(doc.get("default", False)),
     )
+    return name, changes
+
+
+def import_template(
+    session: Session, actor: User, doc: dict, *, replace: bool = False
+) -> tuple[ConfigTemplate, bool]:
+    """Create (or with replace=True, overwrite) a template from an exported document."""
+    require_admin(actor, "template import")
+    name, changes = template_changes_from_doc(doc)
     lock_templates(session)
     existing = find_template(session, name)
     if existing is None:
