@@ -328,6 +328,7 @@ def test_a_broken_file_names_its_path_and_line_and_nothing_is_planned(space, cli
         ("clients/GAR.toml", {"next_payment_date": "2026-01-01"}, "unknown key 'next_payment_date'"),
         ("clients/GAR.toml", {"currency": "EUX"}, "unknown currency"),
         ("clients/GAR.toml", {"status": "done"}, "unknown status"),
+        ("clients/GAR.toml", {"vat_number": "NL123"}, "invalid VAT number"),
         ("templates/small-business.toml", {"users": ["ghost@acme.example"]}, "unknown user"),
         ("templates/standard.toml", {"default": False}, "exactly one template is the default"),
         ("templates/a-b-test.toml", {"default": True}, "both say default = true"),
@@ -545,3 +546,32 @@ def test_a_book_restores_into_another_store(space, cli, tmp_path):
     shown = [cli.ok(*where, "client", "show", "BAK", "-o", "json").json() for where in ((), other)]
     for key in ("name", "status", "groups", "permissions", "assigned", "integrations", "billing_street"):
         assert shown[0][key] == shown[1][key], key
+
+
+def test_a_clients_vat_number_is_in_the_book_and_applied_like_client_edit(space, cli, tmp_path):
+    """The VAT number (issue 15) is a managed client field: exported, planned, applied, and checked
+    against the billing country by the same rule as `client edit`."""
+    cli.ok("client", "edit", "BAK", "--vat-number", "NL 004495445 B01")
+    book = exported(cli, tmp_path)
+    assert load(book / "clients/BAK.toml")["vat_number"] == "NL004495445B01"
+    assert load(book / "clients/GAR.toml")["vat_number"] == ""
+    assert plan(cli, book)["changes"] == []
+    edit(book / "clients/BAK.toml", vat_number="nl004495445b01")  # the same number, another spelling
+    assert plan(cli, book)["changes"] == []
+    edit(book / "clients/BAK.toml", vat_number="")
+    edit(book / "clients/GAR.toml", vat_number="DE136695976", billing={"country": "DE"})
+    changes = {c["key"]: c["fields"] for c in plan(cli, book)["changes"]}
+    assert changes["BAK"]["vat_number"] == {"from": "NL004495445B01", "to": None}
+    assert changes["GAR"]["vat_number"] == {"from": None, "to": "DE136695976"}
+    cli.ok("book", "plan", book, "--out", tmp_path / "plan.json")
+    cli.ok("book", "apply", tmp_path / "plan.json")
+    shown = {ref: cli.ok("client", "show", ref, "-o", "json").json() for ref in ("BAK", "GAR")}
+    assert (shown["BAK"]["vat_number"], shown["GAR"]["vat_number"]) == (None, "DE136695976")
+    assert plan(cli, book)["changes"] == []
+    # A number that belongs to another country than the billing address is refused at apply (exit 2),
+    # as `client edit` refuses it, and nothing is applied.
+    edit(book / "clients/BAK.toml", vat_number="DE136695976", name="Renamed")
+    cli.ok("book", "plan", book, "--out", tmp_path / "plan2.json")
+    failed = cli.fails(2, "book", "apply", tmp_path / "plan2.json")
+    assert "must agree" in failed.stderr
+    assert cli.ok("client", "show", "BAK", "-o", "json").json()["name"] == "Bakkerij Jansen"

@@ -94,7 +94,7 @@ def _set_delta(fields: dict, name: str) -> tuple[list, list]:
 
 _PLAIN_CLIENT_FIELDS = {
     "name": "name", "contact_name": "contact_name", "contact_email": "contact_email", "currency": "currency",
-    "language": "language", **{name: name.replace(".", "_") for name in ADDRESS_FIELDS},
+    "language": "language", "vat_number": "vat_number", **{name: name.replace(".", "_") for name in ADDRESS_FIELDS},
 }  # fmt: skip
 
 
@@ -123,7 +123,7 @@ def new_client(change: Change) -> clients.ClientCreate:
         "contact_name": to.get("contact_name"), "contact_email": to.get("contact_email"),
         "currency": to.get("currency"), "language": to.get("language"), "groups": to.get("groups") or [],
         "assign": to.get("users") or [], "integrations": sorted(to.get("integrations") or {}),
-        "permissions": to.get("permissions") or [],
+        "permissions": to.get("permissions") or [], "vat_number": to.get("vat_number"),
     }  # fmt: skip
     for name, column in _PLAIN_CLIENT_FIELDS.items():
         if name in ADDRESS_FIELDS:

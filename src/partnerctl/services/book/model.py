@@ -20,6 +20,7 @@ from partnerctl.services.validation import (
     normalize_group,
     normalize_language,
     normalize_permission,
+    normalize_vat_number,
     parse_amount,
     parse_choice,
     require_key,
@@ -37,7 +38,7 @@ ADDRESS_PARTS = {
     for kind in ("billing", "shipping")
 }
 CLIENT_FIELDS = (
-    "name", "status", "contact_name", "contact_email", "currency", "language", "groups", "permissions",
+    "name", "status", "contact_name", "contact_email", "currency", "language", "vat_number", "groups", "permissions",
     "users", "integrations", *ADDRESS_FIELDS,
 )  # fmt: skip
 SUBSCRIPTION_FIELDS = ("product", "seats", "payer", "status")
@@ -111,7 +112,7 @@ def slot_order(slot: str) -> tuple[str, int]:
 
 # The columns of a client the book reads, in the order `client_from_store` takes them.
 CLIENT_COLUMNS = (
-    "ref", "name", "status", "contact_name", "contact_email", "currency", "language", "permissions",
+    "ref", "name", "status", "contact_name", "contact_email", "currency", "language", "vat_number", "permissions",
     *(column for column, _ in ADDRESS_COLUMNS),
 )  # fmt: skip
 
@@ -119,7 +120,9 @@ CLIENT_COLUMNS = (
 def client_from_store(row, groups, users, integrations, subscriptions) -> Obj:
     """A client row (CLIENT_COLUMNS), with its groups, users' e-mails, (integration key, state)
     pairs and live subscriptions in id order, in canonical form."""
-    ref, name, status, contact_name, contact_email, currency, language, permissions, *address = row
+    ref, name, status, contact_name, contact_email, currency, language, vat_number, permissions, *address = (
+        row
+    )
     fields = {
         "name": name,
         "status": str(status),
@@ -127,6 +130,7 @@ def client_from_store(row, groups, users, integrations, subscriptions) -> Obj:
         "contact_email": (contact_email or "").lower() or None,
         "currency": currency,
         "language": language,
+        "vat_number": vat_number or None,
         "groups": sorted(set(groups)),
         "permissions": sorted(set(permissions or [])),
         "users": sorted(set(users)),
@@ -181,7 +185,7 @@ def client_document(obj: Obj) -> dict[str, Any]:
     """What `book export` writes for a client: every managed field, empty ones as "" or []."""
     f = obj.fields
     doc: dict[str, Any] = {"ref": obj.key}
-    for name in ("name", "status", "contact_name", "contact_email", "currency", "language"):
+    for name in ("name", "status", "contact_name", "contact_email", "currency", "language", "vat_number"):
         doc[name] = f[name] or ""
     for name in ("groups", "permissions", "users"):
         doc[name] = list(f[name])
@@ -265,6 +269,9 @@ _CLIENT_VALUES: dict[str, Callable[[Any], Any]] = {
     "contact_email": lambda v: optional_email(v, "contact e-mail"),
     "currency": lambda v: normalize_currency(as_text(v, "currency")),
     "language": lambda v: normalize_language(as_text(v, "language")),
+    "vat_number": lambda v: (
+        normalize_vat_number(as_text(v, "vat_number")) if as_text(v, "vat_number").strip() else None
+    ),
     "groups": lambda v: sorted({normalize_group(g) for g in as_texts(v, "groups")}),
     "permissions": lambda v: sorted({normalize_permission(p) for p in as_texts(v, "permissions")}),
     "users": lambda v: sorted({normalize_email(e, field="user e-mail") for e in as_texts(v, "users")}),
