@@ -21,7 +21,7 @@ from partnerctl.services.book.model import (
 
 ROW = {
     "ref": "BAK", "name": "Bakkerij", "status": "active", "contact_name": "", "contact_email": "Piet@Jansen.EXAMPLE",
-    "currency": "EUR", "language": "nl", "permissions": ["support", "invoices", "support"],
+    "currency": "EUR", "language": "nl", "vat_number": "NL004495445B01", "permissions": ["support", "invoices", "support"],
     "billing_street": "Markt 1", "billing_city": None, "billing_zip": "", "billing_country": "NL",
     "shipping_street": None, "shipping_city": None, "shipping_zip": None, "shipping_country": None,
 }  # fmt: skip
