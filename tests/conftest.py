@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from partnerctl.cli import click_command
 from partnerctl.context import dispose_engines
-from tests.helpers.pg import PG_ENV, postgres_admin_url, truncate_all
+from tests.helpers.pg import PG_ENV, drop_group_roles, postgres_admin_url, truncate_all
 from tests.helpers.smtpd import RecordingHandler, SmtpServer
 from tests.helpers.store import ADMIN, open_engine
 
@@ -122,6 +122,8 @@ def pytest_sessionfinish(session, exitstatus):
         admin = create_engine(normalize_url(os.environ[PG_ENV]), isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{_PG_DATABASE["name"]}" WITH (FORCE)'))
+            # Roles are cluster-wide: the session database's group roles go with it.
+            drop_group_roles(conn, _PG_DATABASE["name"])
         admin.dispose()
 
 

@@ -27,5 +27,18 @@ def truncate_all(url: str) -> None:
     engine = create_engine(url)
     names = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
     with engine.begin() as conn:
+        # audit_events is append-only (a trigger refuses TRUNCATE, owner included). Only a superuser
+        # can step around it, and only here: in replica mode ordinary triggers do not fire.
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     engine.dispose()
+
+
+def drop_group_roles(conn, database: str) -> None:
+    """Drop the group roles of the store in `database` (after the database itself is dropped)."""
+    from sqlalchemy import text
+
+    from partnerctl.store.roles import group_roles
+
+    for role in group_roles(database).both:
+        conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))

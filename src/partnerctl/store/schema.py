@@ -10,7 +10,7 @@ from partnerctl.store.engine import is_sqlite
 
 # The newest migration bundled with this build. A test checks it equals Alembic's head, so a
 # command can check the schema with one SELECT instead of importing Alembic every time.
-SCHEMA_HEAD = "0001"
+SCHEMA_HEAD = "0002"
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -15,7 +15,7 @@ def test_tree_is_one_statement_and_keeps_depth_and_order(engine, bulk_tree, stat
     with scope(engine) as s:
         added = bulk_tree(s, fanout=6, levels=3, chain=60)
         s.add(TenantAdmin(tenant_id=s.exec(select(Tenant.id).where(Tenant.name == "chain000")).one(), email="a@x.example",
-                          username="a@x.example", username_key="a@x.example", password_hash="h", pw_fingerprint="f"))  # fmt: skip
+                          username="a@x.example", username_key="a@x.example", password_hash="h", pw_fingerprint="ab" * 32))  # fmt: skip
     with scope(engine, readonly=True) as s:
         s.exec(select(User)).first()  # the session's connection is open before counting
         with statements(engine) as counter:

@@ -184,6 +184,16 @@ def client_id_of(session: Session, ref: str) -> int:
     return client.id
 
 
+def admins_query():
+    """SELECT administrators without their password hash and fingerprint: on PostgreSQL only the
+    store owner may read those, and nothing here needs them (touching one raises)."""
+    from sqlalchemy.orm import defer
+
+    return select(TenantAdmin).options(
+        defer(TenantAdmin.password_hash, raiseload=True), defer(TenantAdmin.pw_fingerprint, raiseload=True)
+    )
+
+
 def admin_count(session: Session, tenant_id: int) -> int:
     return session.exec(
         select(func.count()).select_from(TenantAdmin).where(TenantAdmin.tenant_id == tenant_id)

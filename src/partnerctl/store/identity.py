@@ -1,0 +1,37 @@
+"""Partner users as the acting-user check reads them: plain SQL, no ORM (so `outbox send` stays light)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+
+@dataclass(frozen=True)
+class UserRef:
+    id: int
+    email: str
+    role: str
+    active: bool
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+_COLUMNS = "SELECT id, email, role, active FROM users"
+
+
+def _one(conn: Connection, where: str, value: str) -> UserRef | None:
+    row = conn.execute(text(f"{_COLUMNS} WHERE {where} = :value"), {"value": value}).first()
+    return None if row is None else UserRef(row[0], row[1], str(row[2]), bool(row[3]))
+
+
+def user_by_email(conn: Connection, email: str) -> UserRef | None:
+    return _one(conn, "email", email)
+
+
+def user_by_role(conn: Connection, role: str) -> UserRef | None:
+    """The partner user linked to the PostgreSQL role `role` (users.db_role)."""
+    return _one(conn, "db_role", role)
