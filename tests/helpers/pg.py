@@ -42,3 +42,63 @@ def drop_group_roles(conn, database: str) -> None:
 
     for role in group_roles(database).both:
         conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
+
+
+class RoleFactory:
+    """Uniquely named PostgreSQL roles for one test (roles are cluster-wide), dropped at its end.
+
+    Only the set-up runs as the superuser; what a test checks runs as the roles made here.
+    """
+
+    def __init__(self, store_url: str) -> None:
+        from sqlalchemy.engine import make_url
+
+        self.store_url = store_url
+        self.database = make_url(store_url).database
+        self.names: list[str] = []
+
+    def name(self, stem: str) -> str:
+        """A fresh role name (the role is made by the test, e.g. by `user add --db-role`)."""
+        import uuid
+
+        name = f"{stem}_{uuid.uuid4().hex[:8]}"
+        self.names.append(name)
+        return name
+
+    def superuser(self, *statements: str) -> None:
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(self.store_url, isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as conn:
+                for statement in statements:
+                    conn.execute(text(statement))
+        finally:
+            engine.dispose()
+
+    def login(self, stem: str, *, createrole: bool = False, groups: tuple[str, ...] = ()) -> str:
+        """A LOGIN role (not a superuser), member of `groups` with the admin option to pass them on."""
+        name = self.name(stem)
+        grants = [f'GRANT "{g}" TO "{name}" WITH ADMIN OPTION' for g in groups]
+        self.superuser(f'CREATE ROLE "{name}" LOGIN{" CREATEROLE" if createrole else ""}', *grants)
+        return name
+
+    def url(self, role: str) -> str:
+        from sqlalchemy.engine import make_url
+
+        return (
+            make_url(self.store_url).set(username=role, password=None).render_as_string(hide_password=False)
+        )
+
+    def drop_all(self) -> None:
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(self.store_url, isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as conn:
+                for name in self.names:
+                    if conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :n"), {"n": name}).first():
+                        conn.execute(text(f'DROP OWNED BY "{name}"'))
+                        conn.execute(text(f'DROP ROLE "{name}"'))
+        finally:
+            engine.dispose()

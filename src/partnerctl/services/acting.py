@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Connection
 
 from partnerctl.errors import ConfigMissing, Forbidden
-from partnerctl.store.identity import UserRef, user_by_email, user_by_role
+from partnerctl.store.identity import UserRef, connected_user, user_by_email
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ def _linked_user(conn: Connection, profile_email: str | None) -> UserRef:
     from partnerctl.store.roles import session_role
 
     role = session_role(conn)
-    user = user_by_role(conn, role)
+    user = connected_user(conn)
     if user is None or not user.active:
         raise Forbidden(
             f"role {role} is linked to no active partner user",

@@ -59,12 +59,24 @@ def bulk_insert(conn, table, rows: list[dict[str, Any]], constants: dict[str, An
         for k, v in constants.items()
     )
     params = _bound_rows(rows, keys, [bind_processor(table.c[k].type, dialect) for k in keys], tail)
-    if dialect.name == "postgresql":
+    if dialect.name == "postgresql" and not _row_security_active(conn, table.name):
         _copy(conn, table.name, names, params)
         return
     marker = "?" if dialect.paramstyle == "qmark" else "%s"
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join(marker for _ in names)})"
     conn.exec_driver_sql(sql, params)
+
+
+def _row_security_active(conn, table_name: str) -> bool:
+    """Whether row-level security applies to this connection's role on the table: PostgreSQL
+    refuses COPY FROM there, so those rows go through executemany (pipelined by psycopg) instead.
+    Remembered per connection: its role never changes."""
+    known = conn.connection.info.setdefault("partnerctl_row_security", {})
+    if table_name not in known:
+        known[table_name] = bool(
+            conn.exec_driver_sql("SELECT row_security_active(%s::regclass)", (table_name,)).scalar()
+        )
+    return known[table_name]
 
 
 def _bound_rows(rows: list[dict[str, Any]], keys: list[str], processors: list, tail: tuple) -> list[tuple]:

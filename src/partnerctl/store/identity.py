@@ -32,6 +32,11 @@ def user_by_email(conn: Connection, email: str) -> UserRef | None:
     return _one(conn, "email", email)
 
 
-def user_by_role(conn: Connection, role: str) -> UserRef | None:
-    """The partner user linked to the PostgreSQL role `role` (users.db_role)."""
-    return _one(conn, "db_role", role)
+def connected_user(conn: Connection) -> UserRef | None:
+    """PostgreSQL: the partner user linked to the connection's role (session_user), active or not.
+
+    Asked through partnerctl_whoami(), which any role may call: a role in neither group of the
+    store still learns that it is linked to no (active) user, rather than "permission denied".
+    """
+    row = conn.execute(text("SELECT id, email, role, active FROM partnerctl_whoami()")).first()
+    return None if row is None or row[0] is None else UserRef(row[0], row[1], str(row[2]), bool(row[3]))

@@ -118,23 +118,28 @@ _ADMIN_FUNCTIONS = (
     "partnerctl_password_in_use(bytea, integer)",
     "partnerctl_password_is_current(integer, bytea)",
 )
-_WHO_FUNCTIONS = ("partnerctl_session_user_id()", "partnerctl_user_id()", "partnerctl_is_admin()")
+_WHO_FUNCTIONS = ("partnerctl_user_id()", "partnerctl_is_admin()")
 
 
 def _functions_sql(path: str) -> list[str]:
     definer = f"LANGUAGE sql STABLE SECURITY DEFINER SET search_path = {path}"
     fingerprint = "encode(hmac(prehash, (SELECT k.pepper FROM tenant_credential_keys k WHERE k.id = 1), 'sha256'), 'hex')"
     return [
-        f"""CREATE OR REPLACE FUNCTION partnerctl_session_user_id() RETURNS integer {definer} AS $$
-            SELECT u.id FROM users u WHERE u.db_role = session_user::text AND u.active $$""",
-        # The acting user: the connected role's user, or for an admin the user of partnerctl.act_as.
+        # Who connected, for any role (even one in no group): so that a role linked to no active
+        # user is told exactly that. It answers for the caller's own role only.
+        f"""CREATE OR REPLACE FUNCTION partnerctl_whoami(OUT id integer, OUT email text, OUT role text,
+                                                       OUT active boolean) {definer} AS $$
+            SELECT u.id, u.email, u.role, u.active FROM users u WHERE u.db_role = session_user::text $$""",
+        # The acting user: the connected role's user, or for an admin the user of partnerctl.act_as
+        # (anything but a number there means nobody; the cast sits inside the CASE so it never fails).
         f"""CREATE OR REPLACE FUNCTION partnerctl_user_id() RETURNS integer {definer} AS $$
-            SELECT CASE
-                WHEN me.role = 'admin' AND current_setting('partnerctl.act_as', true) ~ '^[0-9]{{1,9}}$'
-                THEN (SELECT u.id FROM users u
-                      WHERE u.id = current_setting('partnerctl.act_as', true)::integer AND u.active)
-                ELSE me.id END
-            FROM users me WHERE me.db_role = session_user::text AND me.active $$""",
+            SELECT CASE WHEN me.role = 'admin' AND act.id IS NOT NULL
+                        THEN (SELECT u.id FROM users u WHERE u.id = act.id AND u.active)
+                        ELSE me.id END
+            FROM users me,
+                 (SELECT CASE WHEN current_setting('partnerctl.act_as', true) ~ '^[0-9]{{1,9}}$'
+                              THEN current_setting('partnerctl.act_as', true)::integer END AS id) act
+            WHERE me.db_role = session_user::text AND me.active $$""",
         f"""CREATE OR REPLACE FUNCTION partnerctl_is_admin() RETURNS boolean {definer} AS $$
             SELECT coalesce((SELECT u.role = 'admin' FROM users u WHERE u.id = partnerctl_user_id()), false) $$""",
         # Yes/no answers about tenant administrator passwords: the pepper never leaves the database.
@@ -236,6 +241,11 @@ def _grants_sql(conn: Connection, groups: GroupRoles, schema: str) -> list[str]:
     for fn in (*_WHO_FUNCTIONS, *_ADMIN_FUNCTIONS, "partnerctl_pepper_fingerprint()"):
         statements.append(f"REVOKE ALL ON FUNCTION {fn} FROM PUBLIC")
     statements += [f"GRANT EXECUTE ON FUNCTION {fn} TO {admin}, {bookkeeper}" for fn in _WHO_FUNCTIONS]
+    # Any role may ask who it is and which schema the store has (so it hears why it may do nothing).
+    statements += [
+        "GRANT EXECUTE ON FUNCTION partnerctl_whoami() TO PUBLIC",
+        'GRANT SELECT ON "alembic_version" TO PUBLIC',
+    ]
     statements += [f"GRANT EXECUTE ON FUNCTION {fn} TO {admin}" for fn in _ADMIN_FUNCTIONS]
     return statements
 

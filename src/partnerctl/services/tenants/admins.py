@@ -134,8 +134,8 @@ def add_admin(
     return admin, admin_count(session, t.id)
 
 
-def list_admins(session: Session, tenant: str) -> list[dict]:
-    t = get_tenant(session, tenant)
+def list_admins(session: Session, actor: User, tenant: str) -> list[dict]:
+    t = get_tenant(session, tenant, actor)
     admins = session.exec(admins_query().where(TenantAdmin.tenant_id == t.id).order_by(TenantAdmin.email))
     return [
         {**admin_summary(a, t), "password_changed_at": a.password_changed_at, "created_at": a.created_at}
