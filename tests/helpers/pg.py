@@ -56,6 +56,7 @@ class RoleFactory:
         self.store_url = store_url
         self.database = make_url(store_url).database
         self.names: list[str] = []
+        self.databases: list[str] = []
 
     def name(self, stem: str) -> str:
         """A fresh role name (the role is made by the test, e.g. by `user add --db-role`)."""
@@ -83,12 +84,20 @@ class RoleFactory:
         self.superuser(f'CREATE ROLE "{name}" LOGIN{" CREATEROLE" if createrole else ""}', *grants)
         return name
 
-    def url(self, role: str) -> str:
+    def url(self, role: str, database: str | None = None) -> str:
         from sqlalchemy.engine import make_url
 
-        return (
-            make_url(self.store_url).set(username=role, password=None).render_as_string(hide_password=False)
-        )
+        url = make_url(self.store_url).set(username=role, password=None, database=database or self.database)
+        return url.render_as_string(hide_password=False)
+
+    def own_database(self, owner: str) -> str:
+        """A new, empty database owned by `owner`, as a DBA makes one for a team's store."""
+        import uuid
+
+        name = f"partnerctl_own_{uuid.uuid4().hex[:8]}"
+        self.databases.append(name)
+        self.superuser(f'CREATE DATABASE "{name}" OWNER "{owner}"')
+        return name
 
     def drop_all(self) -> None:
         from sqlalchemy import create_engine, text
@@ -96,6 +105,9 @@ class RoleFactory:
         engine = create_engine(self.store_url, isolation_level="AUTOCOMMIT")
         try:
             with engine.connect() as conn:
+                for database in self.databases:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+                    drop_group_roles(conn, database)
                 for name in self.names:
                     if conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :n"), {"n": name}).first():
                         conn.execute(text(f'DROP OWNED BY "{name}"'))

@@ -25,8 +25,24 @@ def upgrade(engine: Engine, revision: str = "heads") -> None:
 
     from partnerctl.store.migrate import alembic_config
 
-    with engine.begin() as conn:
-        command.upgrade(alembic_config(conn), revision)
+    with engine.connect() as conn:
+        sqlite = is_sqlite(engine.url)
+        if sqlite:
+            # SQLite alters a table by copying it and dropping the old one; with foreign keys on,
+            # dropping a parent (users) would cascade-delete its children's rows (assignments,
+            # subscriptions). The pragma only works outside a transaction, so it goes straight
+            # to the driver before the migration's transaction begins; the keys are checked after.
+            conn.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")
+        try:
+            with conn.begin():
+                command.upgrade(alembic_config(conn), revision)
+                if sqlite:
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"the upgrade broke foreign keys: {broken[:3]}")
+        finally:
+            if sqlite:
+                conn.connection.driver_connection.execute("PRAGMA foreign_keys = ON")
 
 
 def ensure_schema(engine: Engine, *, auto_upgrade: bool | None = None) -> str | None:
