@@ -144,3 +144,38 @@ def test_every_table_keyed_by_a_client_is_protected(pg_store):
         ).fetchall()
     protected = {name for name, enabled, forced in rows if enabled and forced}
     assert set(ROW_RULES) <= protected
+
+
+def test_outbox_rows_name_their_client_and_follow_it(team, cli, tmp_path):
+    """Welcome (client add and import), invitation and nudge mail carry their client; a bookkeeper's
+    view of the outbox (here an admin acting for bob, raw SQL) is their clients' mail and their own
+    digests. Bookkeepers hold no privilege on the outbox at all."""
+    cli.ok("product", "add", "sig", "--name", "Signatures", "--price-per-seat", "2.50")
+    cli.ok("client", "add", "Welkom BV", "--ref", "WEL", "--no-template", "--contact-email", "w@wel.example",
+           "--welcome")  # fmt: skip
+    rows = tmp_path / "new.csv"
+    rows.write_text("ref,name,contact_email,welcome\nIMP,Imported BV,i@imp.example,yes\n", encoding="utf-8")
+    cli.ok("client", "import", str(rows))
+    cli.ok("subscription", "add", "BAK", "--product", "sig", "--payer", "client", "--allow-client-edit",
+           "--contact-name", "Piet", "--contact-email", "piet@bak.example")  # fmt: skip
+    cli.ok("reminder", "nudge", "BAK", "--task", "missing-receipts")
+    cli.ok("reminder", "subscribe", "BAK", "-f", "daily", "--user", "bob@acme.example", "-t", "balance")
+    cli.ok("client", "tasks", "BAK", "--wallet-balance", "-5")
+    cli.ok("reminder", "send", "--send-empty")
+    with team.connect(team.admin_role) as conn:
+        kinds = dict(
+            conn.execute(
+                "SELECT o.kind || ':' || coalesce(c.ref, '-'), count(*) FROM outbox o "
+                "LEFT JOIN clients c ON c.id = o.client_id GROUP BY 1"
+            ).fetchall()
+        )
+        assert {"welcome:WEL", "welcome:IMP", "subscription_invite:BAK", "nudge:BAK", "digest:-"} <= set(
+            kinds
+        )
+        bob_id = conn.execute("SELECT id FROM users WHERE email = 'bob@acme.example'").fetchone()[0]
+        conn.execute("SELECT set_config('partnerctl.act_as', %s, true)", (str(bob_id),))
+        seen = conn.execute("SELECT kind, to_addr FROM outbox ORDER BY id").fetchall()
+    assert {k for k, _ in seen} == {"subscription_invite", "nudge", "digest"}
+    assert all(to == "bob@acme.example" for k, to in seen if k == "digest")
+    with team.connect(team.bob_role) as conn:
+        assert "permission denied" in _refused(conn, "SELECT count(*) FROM outbox")
