@@ -42,6 +42,7 @@ def test_bookkeeper_reads_only_their_clients(book, cli):
     assert len(exported) == 1 and '"BAK"' in exported[0]
     subs = _json(cli, *bob, "subscription", "list")
     assert [s["client"] for s in subs] == ["BAK"]
+    assert _json(cli, *bob, "subscription", "show", str(subs[0]["id"]))["client"] == "BAK"
     invoices = _json(cli, *bob, "invoice", "list")
     assert [i["client"] for i in invoices] == ["BAK"]
     assert _json(cli, *bob, "invoice", "show", invoices[0]["number"])["client"] == "BAK"
@@ -117,5 +118,17 @@ def test_bookkeeper_store_info_and_admin_commands(book, cli, tmp_path):
         ("audit", "list"),
         ("outbox", "list"),
         ("billing", "run"),
+        ("outbox", "send"),
     ):
         cli.fails(5, *bob, *args)
+
+
+def test_bookkeeper_templates(book, cli, tmp_path):
+    cli.ok("client", "add", "Templated BV", "--ref", "TPL")  # from the default template
+    cli.ok("client", "assign", "TPL", "bob@acme.example")
+    bob = book.store(book.bob_role)
+    cli.ok(*bob, "template", "export", "Standard", "--file", str(tmp_path / "standard.toml"))
+    assert (tmp_path / "standard.toml").read_text(encoding="utf-8")
+    diff = cli.ok(*bob, "template", "diff", "TPL", "-o", "json")
+    assert "TPL was created from Standard" in diff.stderr and diff.json() == []
+    cli.fails(3, *bob, "template", "diff", "GAR")

@@ -14,18 +14,20 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from partnerctl.errors import Forbidden, InvalidInput, NotFound
+from partnerctl.errors import InvalidInput, NotFound
+from partnerctl.services.acting import is_admin, require_admin
 from partnerctl.store.models import Client, ClientAssignment, Tenant, User
-from partnerctl.store.models.core import Role
 
-
-def is_admin(actor: User) -> bool:
-    return actor.role == Role.admin
-
-
-def require_admin(actor: User, what: str = "this") -> None:
-    if not is_admin(actor):
-        raise Forbidden(f"only admins may do {what}; {actor.email} is a {actor.role}")
+__all__ = [
+    "assigned_client_ids",
+    "assigned_to",
+    "get_client_for",
+    "is_admin",
+    "require_admin",
+    "visible_assignments_filter",
+    "visible_clients_filter",
+    "visible_tenants_filter",
+]
 
 
 def assigned_client_ids(user: User) -> Any:

@@ -10,11 +10,22 @@ their behalf, which only an admin may do; the audit log then records both users.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.engine import Connection
 
 from partnerctl.errors import ConfigMissing, Forbidden
 from partnerctl.store.identity import UserRef, connected_user, user_by_email
+
+
+def is_admin(actor: Any) -> bool:
+    """The one admin rule: a User row or a UserRef whose role is admin."""
+    return actor.role == "admin"
+
+
+def require_admin(actor: Any, what: str = "this") -> None:
+    if not is_admin(actor):
+        raise Forbidden(f"only admins may do {what}; {actor.email} is a {actor.role}")
 
 
 @dataclass(frozen=True)
