@@ -179,3 +179,27 @@ def test_outbox_rows_name_their_client_and_follow_it(team, cli, tmp_path):
     assert all(to == "bob@acme.example" for k, to in seen if k == "digest")
     with team.connect(team.bob_role) as conn:
         assert "permission denied" in _refused(conn, "SELECT count(*) FROM outbox")
+
+
+def test_an_admin_role_finds_reused_passwords_without_reading_any(team, cli):
+    """The yes/no functions and the peppering trigger do for an admin's role what it may not do
+    itself: compare fingerprints. Same password on another tenant: refused; the same again: refused."""
+    for tenant in ("Bakery Berlin", "Garage Tenant"):
+        cli.ok("tenant", "add", tenant)
+    password = "Quiet-Lantern-Harbour-81"  # noqa: S105  (a test password)
+    cli.ok("tenant", "admin", "add", "Bakery Berlin", "--email", "eva@bak.example", "--password-stdin",
+           input=password + "\n")  # fmt: skip
+    reused = cli.fails(2, "tenant", "admin", "add", "Garage Tenant", "--email", "gus@gar.example",
+                       "--password-stdin", input=password + "\n")  # fmt: skip
+    assert "already used by another tenant administrator" in reused.stderr
+    same = cli.fails(2, "tenant", "admin", "reset-password", "Bakery Berlin", "eva@bak.example",
+                     "--password-stdin", input=password + "\n")  # fmt: skip
+    assert "same as the current one" in same.stderr
+    cli.ok("tenant", "admin", "reset-password", "Bakery Berlin", "eva@bak.example", "--generate-password")
+    cli.ok("tenant", "admin", "add", "Garage Tenant", "--email", "gus@gar.example", "--password-stdin",
+           input=password + "\n")  # fmt: skip
+    # The questions themselves are for admins' roles: a bookkeeper may not even ask.
+    with team.connect(team.bob_role) as conn:
+        assert "permission denied for function" in _refused(
+            conn, "SELECT partnerctl_password_in_use('x', NULL)"
+        )

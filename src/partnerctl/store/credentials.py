@@ -16,7 +16,7 @@ import secrets
 from dataclasses import dataclass
 from enum import Enum
 
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlalchemy.engine import Connection
 
 # The one key row (fixed id: a second concurrent creator fails on the primary key).
@@ -57,15 +57,16 @@ def load_key(conn: Connection) -> KeyParams | None:
 
 
 def create_key(conn: Connection, params: KeyParams) -> None:
-    """Store the key row; the pepper is drawn here on SQLite and by the database on PostgreSQL."""
-    values = {"id": KEY_ID, "salt": params.salt, "t": params.time_cost, "m": params.memory_cost,
-              "p": params.parallelism}  # fmt: skip
-    columns = "id, salt, time_cost, memory_cost, parallelism, created_at"
-    marks = ":id, :salt, :t, :m, :p, CURRENT_TIMESTAMP"
+    """Store the key row; the pepper is drawn here on SQLite and by the database on PostgreSQL
+    (a column default, so an admin's connection writes the row without ever seeing the pepper)."""
+    from partnerctl.store.models import TenantCredentialKey
+    from partnerctl.store.types import utcnow
+
+    values = {"id": KEY_ID, "salt": params.salt, "time_cost": params.time_cost, "memory_cost": params.memory_cost,
+              "parallelism": params.parallelism, "created_at": utcnow()}  # fmt: skip
     if not _postgres(conn):
-        columns, marks = columns + ", pepper", marks + ", :pepper"
         values["pepper"] = secrets.token_bytes(32)
-    conn.execute(text(f"INSERT INTO tenant_credential_keys ({columns}) VALUES ({marks})"), values)
+    conn.execute(insert(TenantCredentialKey.__table__).values(**values))
 
 
 def _pepper(conn: Connection) -> bytes:
