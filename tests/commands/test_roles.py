@@ -115,7 +115,8 @@ def test_user_add_without_createrole_names_the_sql_for_a_dba(team, cli, pg_roles
     cli.ok("user", "add", "carol@acme.example", "--role", "admin", "--db-role", carol)
     dave = pg_roles.name("dave")
     result = cli.fails(5, *team.store(carol), "user", "add", "dave@acme.example", "--db-role", dave)
-    assert f'CREATE ROLE "{dave}" LOGIN' in result.stderr and "CREATEROLE" in result.stderr
+    assert f'CREATE ROLE "{dave}" LOGIN; GRANT "{_groups(team).bookkeeper}" TO "{dave}";' in result.stderr
+    assert "CREATEROLE" in result.stderr
     # Nothing happened: one command, one transaction (the user row went with the role).
     cli.fails(3, "user", "show", "dave@acme.example")
 

@@ -14,7 +14,8 @@ def test_the_owner_sets_up_a_team_store(pg_roles, cli, monkeypatch):
     database = pg_roles.own_database(owner)
     url = pg_roles.url(owner, database)
     monkeypatch.setenv("PARTNERCTL_STORE", url)
-    cli.ok("init", "--partner", "Acme Partners", "--admin-email", ADMIN, "--admin-name", "Anna")
+    done = cli.ok("init", "--partner", "Acme Partners", "--admin-email", ADMIN, "--admin-name", "Anna")
+    assert "superuser" not in done.stderr
     assert cli.ok("user", "show", ADMIN, "-o", "json").json()["db_role"] == owner
     bob_role = pg_roles.name("bob")
     cli.ok("user", "add", BOB, "--role", "bookkeeper", "--db-role", bob_role)
@@ -39,3 +40,8 @@ def test_init_without_createrole_names_the_sql_for_a_dba(pg_roles, cli, monkeypa
     assert "CREATE ROLE" in result.stderr and f'TO "{owner}" WITH ADMIN OPTION' in result.stderr
     # Nothing was half made: the migration runs in one transaction.
     assert cli.ok("store", "info", "-o", "json").json()["revision"] is None
+
+
+def test_init_as_a_superuser_says_row_level_security_will_not_hold_it(pg_store, cli):
+    done = cli.ok("init", "--partner", "Acme Partners", "--admin-email", ADMIN)
+    assert "role postgres is a superuser (or BYPASSRLS): row-level security does not hold it" in done.stderr

@@ -85,7 +85,7 @@ def resolve_acting(conn: Connection, *, as_email: str | None, profile_email: str
         real = active_user(conn, email)
     if claimed is None or claimed == real.email:
         return Acting(real, real)
-    if not real.is_admin:
+    if not is_admin(real):
         raise Forbidden(
             f"only an admin may act as another user (--as {claimed}); {real.email} is a {real.role}"
         )

@@ -45,12 +45,12 @@ def init_partner_space(
     admin, _ = create_user(session, email, email=email, name=admin_name, role=Role.admin.value)
     # On PostgreSQL the first admin is whoever runs init: linked before anything that row-level
     # security guards (the master tenant below) is written.
-    link_first_admin(session, admin)
+    warning = link_first_admin(session, admin)
     audit.record(session, admin, "partner.init", "partner", partner_name, after={"name": partner_name})
     ensure_default_template(session, admin)
     # The partner's own master tenant, root of the tenant tree (`tenant add` also creates it if missing).
     ensure_master_tenant(session, admin)
-    return InitResult(True, partner_name, email, [])
+    return InitResult(True, partner_name, email, [warning] if warning else [])
 
 
 def ensure_default_template(session: Session, actor: User) -> ConfigTemplate:

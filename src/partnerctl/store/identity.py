@@ -15,10 +15,6 @@ class UserRef:
     role: str
     active: bool
 
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
-
 
 _COLUMNS = "SELECT id, email, role, active FROM users"
 

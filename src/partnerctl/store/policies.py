@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Connection
 
-from partnerctl.store.roles import GroupRoles, ensure_group_roles, run_sql, store_groups
+from partnerctl.store.roles import GroupRoles, ensure_group_roles, quoted, run_sql, store_groups
 
 # Function calls wrapped in a sub-SELECT are evaluated once per statement (an InitPlan), not per row.
 ME = "(SELECT partnerctl_user_id())"
@@ -225,7 +225,8 @@ def _our_tables(conn: Connection) -> list[str]:
 
 def _grants_sql(conn: Connection, groups: GroupRoles, schema: str) -> list[str]:
     """Exactly the privileges of the lists above: everything the groups had before is revoked first."""
-    admin, bookkeeper = f'"{groups.admin}"', f'"{groups.bookkeeper}"'
+    # Role names always go in quoted by psycopg.sql.Identifier (store.roles.quoted).
+    admin, bookkeeper = quoted(groups.admin), quoted(groups.bookkeeper)
     tables = _our_tables(conn)
     statements = [f'REVOKE ALL ON "{t}" FROM {admin}, {bookkeeper}' for t in tables]
     for table in tables:

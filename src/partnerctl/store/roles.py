@@ -94,7 +94,7 @@ def _ddl(conn: Connection, statement, what: str, dba_sql: list[str]) -> None:
     except errors.InsufficientPrivilege:
         raise Forbidden(
             f"this connection may not {what} (it needs CREATEROLE, or a DBA does it)",
-            hint="a DBA can run: " + " ".join(s.rstrip(";") + ";" for s in dba_sql),
+            hint="a DBA can run: " + " ".join(s.rstrip(";") + ";" for s in dba_sql) + " then run this again",
         ) from None
 
 
@@ -112,6 +112,12 @@ def store_groups(conn: Connection) -> GroupRoles:
 
 def role_exists(conn: Connection, name: str) -> bool:
     return bool(run_sql(conn, "SELECT 1 FROM pg_roles WHERE rolname = %s", (name,)))
+
+
+def bypasses_row_security(conn: Connection, role: str) -> bool:
+    """Superusers and BYPASSRLS roles are not held to row-level security: never a partner user's role."""
+    rows = run_sql(conn, "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = %s", (role,))
+    return bool(rows and rows[0][0])
 
 
 def is_member(conn: Connection, role: str, group: str) -> bool:
@@ -136,8 +142,9 @@ def ensure_group_roles(conn: Connection, groups: GroupRoles) -> None:
         )
 
 
-def create_login_role(conn: Connection, name: str, password: str | None) -> None:
-    """CREATE ROLE NAME LOGIN, with the password sent as a SCRAM verifier computed here (never in clear)."""
+def create_login_role(conn: Connection, name: str, password: str | None, group: str | None = None) -> None:
+    """CREATE ROLE NAME LOGIN, with the password sent as a SCRAM verifier computed here (never in
+    clear). `group` is the group it will join: a DBA who has to make the role is told that too."""
     from psycopg import sql
 
     statement = sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(name))
@@ -145,7 +152,10 @@ def create_login_role(conn: Connection, name: str, password: str | None) -> None
         raw = conn.connection.driver_connection
         verifier = raw.pgconn.encrypt_password(password.encode(), name.encode(), b"scram-sha-256")
         statement = sql.SQL("{} PASSWORD {}").format(statement, sql.Literal(verifier.decode()))
-    _ddl(conn, statement, f"create the role {name}", [f"CREATE ROLE {quoted(name)} LOGIN"])
+    dba_sql = [f"CREATE ROLE {quoted(name)} LOGIN"] + (
+        [f"GRANT {quoted(group)} TO {quoted(name)}"] if group else []
+    )
+    _ddl(conn, statement, f"create the role {name}", dba_sql)
 
 
 def grant_group(conn: Connection, group: str, role: str) -> None:

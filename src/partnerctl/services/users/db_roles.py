@@ -46,7 +46,8 @@ def attach_role(session: Session, user: User, role: str, *, password: str | None
             "(a DBA changes it with ALTER ROLE ... PASSWORD)"
         )
     if not exists:
-        roles.create_login_role(conn, role, password)
+        group = roles.store_groups(conn).for_role(str(user.role))
+        roles.create_login_role(conn, role, password, group)
     previous = user.db_role
     user.db_role = role
     if previous and previous != role:
@@ -76,19 +77,26 @@ def sync_membership(
         roles.grant_group(conn, wanted, name)
 
 
-def link_first_admin(session: Session, user: User) -> None:
-    """PostgreSQL: the store's first admin is the role that runs `init`; it gets the admin group."""
+def link_first_admin(session: Session, user: User) -> str | None:
+    """PostgreSQL: the store's first admin is the role that runs `init`; it gets the admin group.
+    Returns a warning when that role is not held to row-level security (a superuser)."""
     from partnerctl.store import roles
 
     if not is_postgres(session):
-        return
+        return None
     conn = session.connection()
     me = roles.session_role(conn)
     if session.exec(select(User).where(User.db_role == me)).first() is not None:
-        return
+        return None
     user.db_role = me
     session.add(user)
     session.flush()
     groups = roles.store_groups(conn)
     roles.ensure_group_roles(conn, groups)
     roles.grant_group(conn, groups.admin, me)
+    if roles.bypasses_row_security(conn, me):
+        return (
+            f"role {me} is a superuser (or BYPASSRLS): row-level security does not hold it; "
+            "for a team, let an owner role without those run init (see the README)"
+        )
+    return None
