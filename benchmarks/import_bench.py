@@ -2,6 +2,7 @@
 
     python benchmarks/import_bench.py --clients 100000
     python benchmarks/import_bench.py --clients 100000 --store postgresql+psycopg://postgres@127.0.0.1:5432/test
+    python benchmarks/import_bench.py --clients 100000 --store ... --roles   # as an admin's own role
 
 Every contender writes the same rows into the same tables of a freshly initialised store: clients,
 their groups, 2 assigned users, 2 integrations, a product subscription, and audit events (from a
@@ -13,6 +14,11 @@ default template with 2 users, 2 integrations and a product, as `client add` wou
   3. peer        sqlite-utils insert_all (SQLite only).
   4. naive       one SQLModel session.add() per object, one commit (run on at most --naive-max rows
                  and scaled linearly when N is larger; the output says so).
+
+With --roles (PostgreSQL), partnerctl imports as a non-superuser admin login role made for the
+run: row-level security then applies, and PostgreSQL refuses COPY FROM on those tables, so their
+rows go through executemany (the limit stays COPY as the superuser). The role must be able to log in
+without a password (trust or peer authentication); it is dropped at the end.
 
 Times are wall-clock on this machine in this run; the ratios are what to compare.
 """
@@ -311,6 +317,7 @@ class PgDatabases:
 
         self.base = make_url(url.replace("postgresql://", "postgresql+psycopg://"))
         self.names: list[str] = []
+        self.roles: list[str] = []
 
     def new(self) -> str:
         from sqlalchemy import create_engine, text
@@ -323,13 +330,36 @@ class PgDatabases:
         self.names.append(name)
         return self.base.set(database=name).render_as_string(hide_password=False)
 
+    def admin_role(self, url: str) -> str:
+        """A non-superuser login role in the store's admin group, linked to its first admin: the
+        store as a team's admin uses it (row-level security applies)."""
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.engine import make_url
+
+        from partnerctl.store.roles import group_roles
+
+        role = f"bench_admin_{uuid.uuid4().hex[:8]}"
+        self.roles.append(role)
+        engine = create_engine(url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text(f'CREATE ROLE "{role}" LOGIN'))
+            conn.execute(text(f'GRANT "{group_roles(make_url(url).database).admin}" TO "{role}"'))
+            conn.execute(text("UPDATE users SET db_role = :r WHERE email = :e"), {"r": role, "e": ADMIN})
+        engine.dispose()
+        return make_url(url).set(username=role, password=None).render_as_string(hide_password=False)
+
     def drop_all(self) -> None:
         from sqlalchemy import create_engine, text
+
+        from partnerctl.store.roles import group_roles
 
         admin = create_engine(self.base, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             for name in self.names:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            # Roles are cluster-wide: the stores' group roles and the run's login roles go too.
+            for role in [*self.roles, *(g for name in self.names for g in group_roles(name).both)]:
+                conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
         admin.dispose()
 
 
@@ -343,7 +373,10 @@ def main() -> None:
     parser.add_argument(
         "--no-memory-check", action="store_true", help="skip the N/4 run that shows memory is flat"
     )
+    parser.add_argument("--roles", action="store_true", help="PostgreSQL: import as an admin's login role")
     args = parser.parse_args()
+    if args.roles and not args.store:
+        parser.error("--roles needs --store (row-level security is PostgreSQL's)")
     n = args.clients
     work = Path(tempfile.mkdtemp(prefix="partnerctl-bench-"))
     env = {**os.environ, "PARTNERCTL_CONFIG_DIR": str(work / "config"), "PARTNERCTL_DATA_DIR": str(work / "data"),
@@ -367,7 +400,7 @@ def main() -> None:
         # A template store, copied for every SQLite contender so they all start from the same state.
         base = store()
         if postgres:
-            url = base
+            url = pg.admin_role(base) if args.roles else base
         else:
             url = f"sqlite:///{work / 'partnerctl.db'}"
             shutil.copy(base.removeprefix("sqlite:///"), url.removeprefix("sqlite:///"))
@@ -378,6 +411,7 @@ def main() -> None:
         memory = {n: rss}
         if not args.no_memory_check:
             small_url = store() if postgres else f"sqlite:///{work / 'small.db'}"
+            small_url = pg.admin_role(small_url) if args.roles else small_url
             if not postgres:
                 shutil.copy(base.removeprefix("sqlite:///"), small_url.removeprefix("sqlite:///"))
             _, memory[max(n // 4, 1)], _ = run(
@@ -408,7 +442,8 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
 
     ours = results["partnerctl client import"]
-    print(f"clients: {n:,} ({'PostgreSQL' if postgres else 'SQLite'}), each with groups, 2 users, "
+    as_role = ", imported as an admin's login role (row-level security)" if args.roles else ""
+    print(f"clients: {n:,} ({'PostgreSQL' if postgres else 'SQLite'}{as_role}), each with groups, 2 users, "
           "2 integrations, a subscription and audit events")  # fmt: skip
     for name, t in results.items():
         ratio = "" if name.startswith("partnerctl") else f"  partnerctl / this = {ours / t:.2f}"

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from partnerctl.cli import click_command
 from partnerctl.context import dispose_engines
-from tests.helpers.pg import PG_ENV, postgres_admin_url, truncate_all
+from tests.helpers.pg import PG_ENV, RoleFactory, drop_group_roles, postgres_admin_url, truncate_all
 from tests.helpers.smtpd import RecordingHandler, SmtpServer
 from tests.helpers.store import ADMIN, open_engine
 
@@ -122,6 +122,8 @@ def pytest_sessionfinish(session, exitstatus):
         admin = create_engine(normalize_url(os.environ[PG_ENV]), isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{_PG_DATABASE["name"]}" WITH (FORCE)'))
+            # Roles are cluster-wide: the session database's group roles go with it.
+            drop_group_roles(conn, _PG_DATABASE["name"])
         admin.dispose()
 
 
@@ -133,17 +135,36 @@ def backend(request) -> str:
 @pytest.fixture
 def store_url(backend: str, tmp_path: Path, tmp_path_factory, monkeypatch) -> str:
     """A fresh, migrated, empty store; PARTNERCTL_STORE points at it."""
-    if backend == "sqlite":
-        path = tmp_path / "store.db"
-        shutil.copy(_migrated_sqlite_template(tmp_path_factory), path)
-        os.chmod(path, 0o600)
-        url = f"sqlite:///{path}"
-    else:
-        url = _pg_session_database()
-        dispose_engines()
-        truncate_all(url)
+    if backend != "sqlite":
+        return _empty_pg_store(monkeypatch)
+    path = tmp_path / "store.db"
+    shutil.copy(_migrated_sqlite_template(tmp_path_factory), path)
+    os.chmod(path, 0o600)
+    monkeypatch.setenv("PARTNERCTL_STORE", f"sqlite:///{path}")
+    return f"sqlite:///{path}"
+
+
+def _empty_pg_store(monkeypatch) -> str:
+    url = _pg_session_database()
+    dispose_engines()
+    truncate_all(url)
     monkeypatch.setenv("PARTNERCTL_STORE", url)
     return url
+
+
+@pytest.fixture
+def pg_store(monkeypatch) -> str:
+    """The PostgreSQL store alone (tests of what only PostgreSQL does: roles, row-level security)."""
+    return _empty_pg_store(monkeypatch)
+
+
+@pytest.fixture
+def pg_roles(pg_store) -> Iterator[RoleFactory]:
+    """Makes uniquely named login roles for this test and drops them (and what they own) at its end."""
+    factory = RoleFactory(pg_store)
+    yield factory
+    dispose_engines()
+    factory.drop_all()
 
 
 # -- the CLI ------------------------------------------------------------------------------------
@@ -246,3 +267,57 @@ def smtp_profile(initialized, cli, smtp_server: SmtpServer) -> SmtpServer:
     ):
         cli.ok("profile", "set", key, value)
     return smtp_server
+
+
+@dataclass
+class Team:
+    """A PostgreSQL store set up as a team would: an admin role (not a superuser, with CREATEROLE)
+    ran `init` and added bookkeeper bob with his own login role. BAK is bob's client, GAR is not."""
+
+    roles: RoleFactory
+    admin_role: str
+    bob_role: str
+
+    def url(self, role: str) -> str:
+        return self.roles.url(role)
+
+    def store(self, role: str) -> list[str]:
+        """The global option that connects the CLI as `role`."""
+        return ["--store", self.url(role)]
+
+    def connect(self, role: str):
+        """A raw psycopg connection as `role`, no partnerctl code involved."""
+        import psycopg
+        from sqlalchemy.engine import make_url
+
+        url = make_url(self.url(role))
+        return psycopg.connect(host=url.host, port=url.port, user=role, dbname=url.database)
+
+
+@pytest.fixture
+def team(pg_roles, cli, monkeypatch) -> Team:
+    from partnerctl.store.roles import group_roles
+
+    # The store's tables belong to the superuser that migrated the session database; the admin
+    # role owns nothing. It can run `init` as a member of the store's admin group (granted with
+    # the admin option, as PostgreSQL 16 needs to pass it on) and create login roles (CREATEROLE).
+    admin_role = pg_roles.login("adm", createrole=True, groups=(group_roles(pg_roles.database).admin,))
+    monkeypatch.setenv("PARTNERCTL_STORE", pg_roles.url(admin_role))
+    cli.ok("init", "--partner", "Acme Partners", "--admin-email", ADMIN, "--admin-name", "Anna")
+    bob_role = pg_roles.name("bob")
+    cli.ok("user", "add", "bob@acme.example", "--name", "Bob", "--role", "bookkeeper", "--db-role", bob_role)
+    cli.ok(
+        "client",
+        "add",
+        "Bakkerij Jansen",
+        "--ref",
+        "BAK",
+        "--no-template",
+        "--contact-email",
+        "piet@bak.example",
+    )
+    cli.ok(
+        "client", "add", "Garage Berg", "--ref", "GAR", "--no-template", "--contact-email", "gerd@gar.example"
+    )
+    cli.ok("client", "assign", "BAK", "bob@acme.example")
+    return Team(pg_roles, admin_role, bob_role)

@@ -9,13 +9,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from partnerctl import config
-from partnerctl.errors import ConfigMissing, StoreUnavailable
+from partnerctl.errors import ConfigMissing, Forbidden, StoreUnavailable
 from partnerctl.output import Output
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
+    from sqlalchemy.engine import Connection, Engine
     from sqlmodel import Session
 
+    from partnerctl.services.acting import Acting
     from partnerctl.store.models import User
 
 # Engines are cached per URL so `batch` (many commands, one process) pays connection set-up once.
@@ -32,6 +33,7 @@ class AppContext:
     no_input: bool = False
     _settings: config.Settings | None = field(default=None, repr=False)
     _out: Output | None = field(default=None, repr=False)
+    _acting: Acting | None = field(default=None, repr=False)
 
     # -- configuration -----------------------------------------------------
     @property
@@ -120,6 +122,11 @@ class AppContext:
 
                 ensure_schema(engine)
             _SCHEMA_CHECKED.add(cache_key)
+        if self._acting is not None and self._acting.on_behalf:
+            from partnerctl.store.engine import acting_for
+
+            # Every later transaction of this command acts for that user too (row-level security).
+            return acting_for(engine, self._acting.user.id)
         return engine
 
     @contextmanager
@@ -131,18 +138,28 @@ class AppContext:
             yield s
 
     # -- who acts ------------------------------------------------------------
-    def actor_email(self) -> str:
-        email = self.as_user or os.environ.get("PARTNERCTL_USER") or self.profile.user
-        if not email:
-            raise ConfigMissing(
-                "no acting user: pass --as EMAIL, set PARTNERCTL_USER, or set one with `partnerctl init` / `profile add`"
+    def acting(self, conn: Connection) -> Acting:
+        """The real and the effective user (services.acting), resolved once per command."""
+        from partnerctl.services.acting import bind_acting, resolve_acting
+
+        if self._acting is None:
+            self._acting = resolve_acting(
+                conn,
+                as_email=self.as_user or os.environ.get("PARTNERCTL_USER"),
+                profile_email=self.profile.user,
             )
-        return email.strip().lower()
+            # This transaction began before we knew; later ones get it from engine().
+            bind_acting(conn, self._acting)
+        return self._acting
 
     def actor(self, session: Session) -> User:
-        from partnerctl.services.users import resolve_actor
+        """The user whose view and rights the command has; the audit log also learns the real user."""
+        from partnerctl.services.audit import ACTING_KEY
+        from partnerctl.store.models import User
 
-        return resolve_actor(session, self.actor_email())
+        acting = self.acting(session.connection())
+        session.info[ACTING_KEY] = acting.real.email
+        return session.get(User, acting.user.id)
 
 
 def dispose_engines() -> None:
@@ -155,13 +172,18 @@ def dispose_engines() -> None:
 @contextmanager
 def translate_db_errors(engine: Engine, profile: str) -> Iterator[None]:
     """Connection failures are exit 6 (or 7 when a password is missing), with one clear line."""
-    from sqlalchemy.exc import InterfaceError, OperationalError
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
     from partnerctl.store.engine import redact
 
     try:
         yield
-    except (OperationalError, InterfaceError) as exc:
+    except DBAPIError as exc:
+        if not isinstance(exc, (OperationalError, InterfaceError)):
+            if _sqlstate(exc) == "42501":
+                # insufficient_privilege: a grant or a row-level security policy of a PostgreSQL store.
+                raise Forbidden(f"the store refused: {_first_line(exc)}") from None
+            raise
         detail = (
             str(getattr(exc, "orig", exc)).strip().splitlines()[0]
             if str(getattr(exc, "orig", exc)).strip()
@@ -177,3 +199,12 @@ def translate_db_errors(engine: Engine, profile: str) -> Iterator[None]:
 
             raise Conflict(f"the store is locked by another process ({detail}); try again") from None
         raise StoreUnavailable(f"cannot use the store {redact(engine.url)}: {detail}") from None
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    return getattr(getattr(exc, "orig", None), "sqlstate", None)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", exc)).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, text
 
 from partnerctl.store.engine import normalize_url
 from tests.helpers.cli import run_partnerctl
-from tests.helpers.pg import postgres_admin_url
+from tests.helpers.pg import drop_group_roles, postgres_admin_url
 from tests.helpers.store import ADMIN
 
 
@@ -90,6 +90,7 @@ def empty_pg_database(monkeypatch):
     dispose_engines()
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        drop_group_roles(conn, name)  # roles are cluster-wide: the store's group roles go with it
     admin.dispose()
 
 

@@ -97,7 +97,7 @@ def add_product(s, key: str, price: str, currency="EUR", period="monthly"):
 def add_bookkeeper(s, email: str, *clients):
     from partnerctl.services.users import create_user
 
-    user = create_user(s, admin(s), email=email, role="bookkeeper")
+    user, _ = create_user(s, admin(s), email=email, role="bookkeeper")
     for c in clients:
         assign(s, c, user)
     return user

@@ -13,15 +13,17 @@ from partnerctl.output import Column
 app = sub_app("Read the audit log.")
 
 AUDIT_COLUMNS = [
-    Column("id"), Column("at"), Column("actor"), Column("action"), Column("entity"), Column("key"),
-    Column("before"), Column("after"),
+    Column("id"), Column("at"), Column("actor"), Column("on_behalf_of"), Column("db_role"), Column("action"),
+    Column("entity"), Column("key"), Column("before"), Column("after"),
 ]  # fmt: skip
 
 
 @app.command("list")
 def list_(
     ctx: typer.Context,
-    actor: Annotated[str | None, typer.Option("--actor", help="Only events by this user.")] = None,
+    actor: Annotated[
+        str | None, typer.Option("--actor", help="Only events by this user, or done on their behalf.")
+    ] = None,
     action: Annotated[
         str | None, typer.Option("--action", help="e.g. client.add, or client for all.")
     ] = None,
@@ -41,8 +43,8 @@ def list_(
         require_admin(app_ctx.actor(s), "audit list")
         events = audit.list_events(s, actor=actor, action=action, entity=entity, since=since_dt, limit=limit)
         rows = [
-            {"id": e.id, "at": e.at, "actor": e.actor, "action": e.action, "entity": e.entity, "key": e.key,
-             "before": e.before, "after": e.after}
+            {"id": e.id, "at": e.at, "actor": e.actor, "on_behalf_of": e.on_behalf_of, "db_role": e.db_role,
+             "action": e.action, "entity": e.entity, "key": e.key, "before": e.before, "after": e.after}
             for e in events
         ]  # fmt: skip
     app_ctx.out.rows(rows, AUDIT_COLUMNS, empty="no audit events match")

@@ -135,8 +135,21 @@ def send_now(
         raise InvalidInput("--limit must not be negative")
     settings = mail_settings(app_ctx, with_password=not dry_run)
     options = _delivery_options(lease, batch)
+    _require_admin(app_ctx)
     engine = app_ctx.engine()
     return deliver(engine, settings, limit=limit, dry_run=dry_run, options=options)
+
+
+def _require_admin(app_ctx: AppContext) -> None:
+    """Delivering is for admins (cron runs as one): on PostgreSQL a bookkeeper's role may not touch
+    the outbox at all. Checked without the ORM (services.acting), so `outbox send` stays light."""
+    from partnerctl.context import translate_db_errors
+    from partnerctl.services.acting import require_admin
+
+    engine = app_ctx.engine()
+    reader = engine.execution_options(partnerctl_readonly=True)
+    with translate_db_errors(engine, app_ctx.profile_name), reader.connect() as conn:
+        require_admin(app_ctx.acting(conn).user, "outbox send")
 
 
 def _where(app_ctx: AppContext) -> str:
@@ -164,7 +177,7 @@ def send(
         int | None, typer.Option("--batch", help="Messages claimed per transaction (default 100).")
     ] = None,
 ) -> None:
-    """Deliver the pending messages; exit 9 when some failed or had to be deferred.
+    """Deliver the pending messages (admins only); exit 9 when some failed or had to be deferred.
 
     Safe to run from cron, also several at once: each message goes out once.
     """

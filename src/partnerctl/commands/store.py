@@ -32,9 +32,9 @@ def upgrade(ctx: typer.Context) -> None:
 
 @app.command("info")
 def info(ctx: typer.Context) -> None:
-    """Show the store's URL (redacted), schema revision and row counts."""
+    """Show the store's URL (redacted), schema revision and, to admins, its row counts."""
     from partnerctl.context import translate_db_errors
-    from partnerctl.services.store_admin import store_info
+    from partnerctl.services.store_admin import row_counts, store_info
 
     app_ctx = get_ctx(ctx)
     engine = app_ctx.engine(check_schema=False)
@@ -44,26 +44,39 @@ def info(ctx: typer.Context) -> None:
         "url": result.url,
         "backend": result.backend,
         "revision": result.revision,
-        "up_to_date": result.revision == result.head,
+        "up_to_date": result.up_to_date,
         "head": result.head,
     }
-    if app_ctx.out.format in ("json", "jsonl"):
-        data["counts"] = result.counts
-    else:
-        data.update({f"rows.{k}": v for k, v in result.counts.items()})
+    # A store that is behind still shows where it is; the rest needs the current schema.
+    counts = _counts(app_ctx, row_counts) if result.up_to_date else None
+    if counts is not None and app_ctx.out.format in ("json", "jsonl"):
+        data["counts"] = counts
+    elif counts is not None:
+        data.update({f"rows.{k}": v for k, v in counts.items()})
     app_ctx.out.item(data, title="store")
+
+
+def _counts(app_ctx, row_counts) -> dict[str, int] | None:
+    from partnerctl.errors import ConfigMissing
+
+    with app_ctx.session(readonly=True) as s:
+        try:
+            actor = app_ctx.actor(s)
+        except ConfigMissing:
+            actor = None  # no acting user configured: the rest of the information still helps
+        return row_counts(s, actor)
 
 
 @app.command("backup")
 def backup(
     ctx: typer.Context, file: Annotated[Path, typer.Argument(help="Where to write the copy.")]
 ) -> None:
-    """Write a consistent copy of a SQLite store (online backup); for PostgreSQL, explains pg_dump."""
+    """Write a consistent copy of a SQLite store (online backup; admins only); for PostgreSQL, explains pg_dump."""
     from partnerctl.context import translate_db_errors
     from partnerctl.services.store_admin import backup_sqlite
 
     app_ctx = get_ctx(ctx)
     engine = app_ctx.engine()
-    with translate_db_errors(engine, app_ctx.profile_name):
-        size = backup_sqlite(engine, file)
+    with translate_db_errors(engine, app_ctx.profile_name), app_ctx.session(readonly=True) as s:
+        size = backup_sqlite(engine, app_ctx.actor(s), file)
     app_ctx.out.message(f"backed up the store to {file} ({size} bytes)")

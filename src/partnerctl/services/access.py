@@ -2,6 +2,9 @@
 
 Bookkeepers see only the clients assigned to them; admins see every client. A client a bookkeeper may
 not see does not exist for them (NotFound, never Forbidden), so a reference is never confirmed.
+What hangs off a client (its tenants, their administrators and content) follows the client; of the
+assignments a bookkeeper sees their own. On PostgreSQL the database enforces the same rules
+(store/policies.py); these filters make a SQLite store, and every query, say the same.
 """
 
 from __future__ import annotations
@@ -11,18 +14,20 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from partnerctl.errors import Forbidden, InvalidInput, NotFound
-from partnerctl.store.models import Client, ClientAssignment, User
-from partnerctl.store.models.core import Role
+from partnerctl.errors import InvalidInput, NotFound
+from partnerctl.services.acting import is_admin, require_admin
+from partnerctl.store.models import Client, ClientAssignment, Tenant, User
 
-
-def is_admin(actor: User) -> bool:
-    return actor.role == Role.admin
-
-
-def require_admin(actor: User, what: str = "this") -> None:
-    if not is_admin(actor):
-        raise Forbidden(f"only admins may do {what}; {actor.email} is a {actor.role}")
+__all__ = [
+    "assigned_client_ids",
+    "assigned_to",
+    "get_client_for",
+    "is_admin",
+    "require_admin",
+    "visible_assignments_filter",
+    "visible_clients_filter",
+    "visible_tenants_filter",
+]
 
 
 def assigned_client_ids(user: User) -> Any:
@@ -40,6 +45,22 @@ def visible_clients_filter(actor: User) -> Any:
     if is_admin(actor):
         return sa.true()
     return assigned_to(actor)
+
+
+def visible_assignments_filter(actor: User) -> Any:
+    """A WHERE clause on `ClientAssignment`: admins see every assignment, bookkeepers their own."""
+    if is_admin(actor):
+        return sa.true()
+    return ClientAssignment.user_id == actor.id
+
+
+def visible_tenants_filter(actor: User, tenants: Any = None) -> Any:
+    """A WHERE clause on `Tenant` (or an alias of its table): admins see every tenant, bookkeepers
+    the tenants of the clients assigned to them (not the master tenant, not client-less ones)."""
+    if is_admin(actor):
+        return sa.true()
+    column = Tenant.client_id if tenants is None else tenants.c.client_id
+    return column.in_(assigned_client_ids(actor))
 
 
 def get_client_for(session: Session, actor: User, ref: str) -> Client:

@@ -12,6 +12,9 @@ from sqlmodel import Session, col, select
 from partnerctl.store.models import AuditEvent, User
 from partnerctl.values import to_jsonable
 
+# Where a command's session keeps the real user's e-mail (Session.info), for `actor_fields`.
+ACTING_KEY = "partnerctl.acting_user"
+
 # Fields that must never reach the audit log, whatever a caller passes.
 _SECRET_FIELDS = {"password", "password_hash", "secret", "token", "hash", "pw_fingerprint"}
 
@@ -26,6 +29,16 @@ def _clean(data: dict[str, Any] | None) -> dict[str, Any] | None:
     return {k: to_jsonable(v) for k, v in data.items() if k not in _SECRET_FIELDS}
 
 
+def actor_fields(session: Session, actor: User | str) -> dict[str, str | None]:
+    """`actor` and `on_behalf_of` of an event: when an admin acts for another user (--as), the
+    real user (kept in Session.info by the command's context) is the actor, on behalf of `actor`."""
+    email = actor if isinstance(actor, str) else actor.email
+    real = session.info.get(ACTING_KEY)
+    if real and real != email:
+        return {"actor": real, "on_behalf_of": email}
+    return {"actor": email, "on_behalf_of": None}
+
+
 def record(
     session: Session,
     actor: User | str,
@@ -37,7 +50,7 @@ def record(
     after: dict[str, Any] | None = None,
 ) -> AuditEvent:
     event = AuditEvent(
-        actor=actor if isinstance(actor, str) else actor.email,
+        **actor_fields(session, actor),
         action=action,
         entity=entity,
         key=str(key),
@@ -79,7 +92,9 @@ def list_events(
 ) -> list[AuditEvent]:
     query = select(AuditEvent)
     if actor:
-        query = query.where(AuditEvent.actor == actor.strip().lower())
+        # --actor EMAIL: what that user did, themselves or through an admin acting for them.
+        who = actor.strip().lower()
+        query = query.where((AuditEvent.actor == who) | (AuditEvent.on_behalf_of == who))
     if action:
         # `--action client` matches client.add, client.edit, ...
         query = query.where((AuditEvent.action == action) | col(AuditEvent.action).startswith(action + "."))

@@ -10,7 +10,7 @@ from partnerctl.services import audit
 from partnerctl.services.partner import get_partner
 from partnerctl.services.templates import find_template, get_default
 from partnerctl.services.tenants import ensure_master_tenant
-from partnerctl.services.users import create_user, find_user
+from partnerctl.services.users import create_user, find_user, link_first_admin
 from partnerctl.services.validation import normalize_email, require_text
 from partnerctl.store.models import ConfigTemplate, Partner, User
 from partnerctl.store.models.core import Role
@@ -42,12 +42,15 @@ def init_partner_space(
         return InitResult(False, existing.name, email, notes)
     session.add(Partner(name=partner_name))
     session.flush()
-    admin: User = create_user(session, email, email=email, name=admin_name, role=Role.admin.value)
+    admin, _ = create_user(session, email, email=email, name=admin_name, role=Role.admin.value)
+    # On PostgreSQL the first admin is whoever runs init: linked before anything that row-level
+    # security guards (the master tenant below) is written.
+    warning = link_first_admin(session, admin)
     audit.record(session, admin, "partner.init", "partner", partner_name, after={"name": partner_name})
     ensure_default_template(session, admin)
     # The partner's own master tenant, root of the tenant tree (`tenant add` also creates it if missing).
     ensure_master_tenant(session, admin)
-    return InitResult(True, partner_name, email, [])
+    return InitResult(True, partner_name, email, [warning] if warning else [])
 
 
 def ensure_default_template(session: Session, actor: User) -> ConfigTemplate:

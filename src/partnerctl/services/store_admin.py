@@ -8,11 +8,13 @@ from pathlib import Path
 
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel
 
 import partnerctl.store.models  # noqa: F401  (registers every table)
 from partnerctl.errors import InvalidInput
+from partnerctl.services.access import is_admin, require_admin
 from partnerctl.store.engine import is_sqlite, redact, sqlite_path
+from partnerctl.store.models import User
 from partnerctl.store.schema import SCHEMA_HEAD, current_revision
 
 
@@ -22,27 +24,42 @@ class StoreInfo:
     backend: str
     revision: str | None
     head: str
-    counts: dict[str, int]
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.revision == self.head
 
 
 def store_info(engine: Engine) -> StoreInfo:
-    counts: dict[str, int] = {}
-    with engine.connect() as conn:
-        existing = set(inspect(conn).get_table_names())
-        for table in sorted(SQLModel.metadata.sorted_tables, key=lambda t: t.name):
-            if table.name in existing:
-                counts[table.name] = conn.execute(text(f'SELECT count(*) FROM "{table.name}"')).scalar_one()
+    """Where the store is and its schema revision: works on a store that is behind, for anyone."""
     return StoreInfo(
         url=redact(engine.url),
         backend=engine.url.get_backend_name(),
         revision=current_revision(engine),
         head=SCHEMA_HEAD,
-        counts=counts,
     )
 
 
-def backup_sqlite(engine: Engine, target: Path) -> int:
-    """Copy a live SQLite store with the online backup API (consistent even while others write)."""
+def row_counts(session: Session, actor: User | None) -> dict[str, int] | None:
+    """Rows per table, for admins only (None for anyone else): counts of every table say more
+    about the book than a bookkeeper may know."""
+    if actor is None or not is_admin(actor):
+        return None
+    conn = session.connection()
+    existing = set(inspect(conn).get_table_names())
+    return {
+        table.name: conn.execute(text(f'SELECT count(*) FROM "{table.name}"')).scalar_one()
+        for table in sorted(SQLModel.metadata.sorted_tables, key=lambda t: t.name)
+        if table.name in existing
+    }
+
+
+def backup_sqlite(engine: Engine, actor: User, target: Path) -> int:
+    """Copy a live SQLite store with the online backup API (consistent even while others write).
+
+    Admins only: a copy is the whole book, every client included.
+    """
+    require_admin(actor, "store backup")
     if not is_sqlite(engine.url):
         raise InvalidInput(
             "store backup copies SQLite stores only; for PostgreSQL use "

@@ -101,13 +101,34 @@ def make_engine(url: URL, *, password: str | None = None) -> Engine:
         return engine
     if password and not url.password:
         url = url.set(password=password)
-    return create_engine(
+    engine = create_engine(
         url,
         pool_size=2,
         max_overflow=2,
         pool_pre_ping=False,
         connect_args={"connect_timeout": 10, "application_name": "partnerctl"},
     )
+    _install_postgres_hooks(engine)
+    return engine
+
+
+def _install_postgres_hooks(engine: Engine) -> None:
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        # An admin acting for another user (--as): every transaction of the command says so, so
+        # row-level security shows that user's view (the setting is transaction-local).
+        act_as = conn.get_execution_options().get("partnerctl_act_as")
+        if act_as is not None:
+            from partnerctl.store.roles import set_acting_user
+
+            set_acting_user(conn, act_as)
+
+
+def acting_for(engine: Engine, user_id: int | None) -> Engine:
+    """The engine whose transactions act for `user_id` on PostgreSQL (itself when None or SQLite)."""
+    if user_id is None or is_sqlite(engine.url):
+        return engine
+    return engine.execution_options(partnerctl_act_as=user_id)
 
 
 @contextmanager

@@ -30,7 +30,7 @@ def test_message_values_are_a_pending_message_due_when_queued():
     assert values == {
         "dedupe_key": "k", "kind": "test", "to_addr": "a@example.com", "subject": "S", "body_text": "T",
         "body_html": None, "language": "en", "status": "pending", "attempts": 0,
-        "next_attempt_at": at, "created_at": at,
+        "next_attempt_at": at, "created_at": at, "client_id": None,
     }  # fmt: skip
 
 

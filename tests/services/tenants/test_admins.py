@@ -48,7 +48,7 @@ def test_one_summary_for_the_listing_the_command_and_the_audit(engine):
     assert summary == {"tenant": "Shop", "email": "eva@shop.example", "username": "eva@shop.example",
                        "name": "Eva"}  # fmt: skip
     with scope(engine, readonly=True) as s:
-        (listed,) = svc.list_admins(s, "Shop")
+        (listed,) = svc.list_admins(s, admin(s), "Shop")
         assert {k: listed[k] for k in summary} == summary
         assert set(listed) == {*summary, "password_changed_at", "created_at"}
         event = s.exec(select(AuditEvent).where(AuditEvent.action == "tenant.admin.add")).one()
@@ -68,4 +68,4 @@ def test_lookups_use_the_address_as_stored(engine):
         assert not verify_admin_password(s, "Shop", typed, P2)
     with scope(engine) as s:
         assert svc.remove_admin(s, admin(s), "Shop", typed) == 1
-        assert [a["email"] for a in svc.list_admins(s, "Shop")] == ["max@shop.example"]
+        assert [a["email"] for a in svc.list_admins(s, admin(s), "Shop")] == ["max@shop.example"]

@@ -77,4 +77,4 @@ def test_handover_marks_the_tenant_once_every_required_item_holds(engine):
     with scope(engine) as s:
         again = svc.handover_tenant(s, admin(s), "Plain")
         assert again.handed_over and again.already
-        assert svc.describe_tenant(s, "Plain").status == "handed over"
+        assert svc.describe_tenant(s, admin(s), "Plain").status == "handed over"

@@ -24,7 +24,7 @@ def test_cycles_in_deep_chains_and_recursive_remove(engine, bulk_tree):
         removed = svc.remove_tenant(s, admin(s), "chain000", recursive=True)
         assert len(removed) == 29 and removed[0] == "chain028"  # deepest first
     with scope(engine, readonly=True) as s:
-        assert [n.name for n in svc.tenant_tree(s).nodes.values()] == ["Acme Partners", "chain029"]
+        assert [n.name for n in svc.tenant_tree(s, admin(s)).nodes.values()] == ["Acme Partners", "chain029"]
 
 
 def _png() -> bytes:
@@ -75,7 +75,7 @@ def test_edit_applies_the_changes_after_the_store_checks(engine):
         assert (tenant.name, tenant.name_key, tenant.needs_setup) == ("Shop 2", "shop 2", False)
         assert (tenant.logo_mime, tenant.logo_width) == ("image/png", 30)
     with scope(engine, readonly=True) as s:
-        info = svc.describe_tenant(s, "Shop 2")
+        info = svc.describe_tenant(s, admin(s), "Shop 2")
         assert info.status == "no admin" and info.shows == "logo"
 
 

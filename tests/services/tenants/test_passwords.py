@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from sqlmodel import select
 
 from partnerctl.errors import InvalidInput
 from partnerctl.services import tenants as svc
 from partnerctl.services.tenants import passwords
+from partnerctl.store.credentials import PasswordUse, password_use, pepper_fingerprint
+from partnerctl.store.models import TenantAdmin, TenantCredentialKey
 from tests.helpers.store import admin, scope
 
 
@@ -23,13 +26,26 @@ def test_password_rules_use_the_tenant_and_person(engine):
             s, admin(s), "Other Shop", email="mara@other.example", password="KonditoreiSonnenschein"
         )
         assert count == 1
-        assert a.password_hash.startswith("$argon2id$") and len(a.pw_fingerprint) == 64
-        assert "KonditoreiSonnenschein" not in a.password_hash + a.pw_fingerprint
-        fp = a.pw_fingerprint
+        admin_id = a.id
     with scope(engine) as s:
+        # Read as the store's owner (the only one who may): the hash is salted argon2id, and the
+        # fingerprint is HMAC(pepper, argon2id(password, salt)) whether partnerctl (SQLite) or the
+        # database (PostgreSQL, a trigger) applied the pepper: both give the same value.
+        stored_hash, fp = s.exec(
+            select(TenantAdmin.password_hash, TenantAdmin.pw_fingerprint).where(TenantAdmin.id == admin_id)
+        ).one()
+        pepper = s.exec(select(TenantCredentialKey.pepper)).one()
+        assert stored_hash.startswith("$argon2id$") and len(fp) == 64
+        assert "KonditoreiSonnenschein" not in stored_hash + fp
+        prehash = passwords.password_prehash(s, "KonditoreiSonnenschein")
+        assert fp == pepper_fingerprint(pepper, prehash) != prehash.hex()
         # Equal passwords give equal fingerprints in one store (that is how reuse is found)...
-        assert passwords.password_fingerprint(s, "KonditoreiSonnenschein") == fp
-        assert passwords.password_fingerprint(s, "KonditoreiSonnenschein!") != fp
+        conn = s.connection()
+        assert password_use(conn, prehash, admin_id) is PasswordUse.current
+        assert password_use(conn, prehash, None) is PasswordUse.other
+        assert password_use(conn, passwords.password_prehash(s, "KonditoreiSonnenschein!"), None) is (
+            PasswordUse.free
+        )
         # ...while the login hash is salted: two hashes of one password differ.
         assert passwords.hash_password("KonditoreiSonnenschein") != passwords.hash_password(
             "KonditoreiSonnenschein"

@@ -6,20 +6,19 @@ from sqlmodel import select
 
 from partnerctl.services import tenants as svc
 from partnerctl.services.tenants.tree import subtree_rows
-from partnerctl.store.models import User
 from partnerctl.store.models.tenants import Tenant, TenantAdmin
-from tests.helpers.store import scope
+from tests.helpers.store import admin, scope
 
 
 def test_tree_is_one_statement_and_keeps_depth_and_order(engine, bulk_tree, statements):
     with scope(engine) as s:
         added = bulk_tree(s, fanout=6, levels=3, chain=60)
         s.add(TenantAdmin(tenant_id=s.exec(select(Tenant.id).where(Tenant.name == "chain000")).one(), email="a@x.example",
-                          username="a@x.example", username_key="a@x.example", password_hash="h", pw_fingerprint="f"))  # fmt: skip
+                          username="a@x.example", username_key="a@x.example", password_hash="h", pw_fingerprint="ab" * 32))  # fmt: skip
     with scope(engine, readonly=True) as s:
-        s.exec(select(User)).first()  # the session's connection is open before counting
+        anna = admin(s)  # the session's connection is open before counting
         with statements(engine) as counter:
-            tree = svc.tenant_tree(s)
+            tree = svc.tenant_tree(s, anna)
         assert counter.count == 1
         assert len(tree) == added + 1 and len(tree.root_ids) == 1
         master = tree.nodes[tree.root_ids[0]]
@@ -32,7 +31,7 @@ def test_tree_is_one_statement_and_keeps_depth_and_order(engine, bulk_tree, stat
         chain0 = next(n for n in tree.nodes.values() if n.name == "chain000")
         assert chain0.admins == 1 and chain0.status == "ready"
         with statements(engine) as counter:
-            sub = svc.tenant_tree(s, "CHAIN050")
+            sub = svc.tenant_tree(s, anna, "CHAIN050")
         assert counter.count == 1
         assert [n.name for n in sub.nodes.values()] == [f"chain{i:03d}" for i in range(50, 60)]
 

@@ -77,9 +77,10 @@ def add(
     app_ctx = get_ctx(ctx)
     logo_bytes = read_file(logo, "logo") if logo is not None else None
     with app_ctx.session() as s:
+        actor = app_ctx.actor(s)
         tenant = tenants.create_tenant(
             s,
-            app_ctx.actor(s),
+            actor,
             name=name,
             parent=parent,
             type_=type_,
@@ -88,7 +89,7 @@ def add(
             logo=logo_bytes,
             client_ref=client,
         )
-        info = tenants.describe_tenant(s, tenant.name)
+        info = tenants.describe_tenant(s, actor, tenant.name)
     app_ctx.out.message(f"added {info.type} tenant {info.name!r} below {info.parent!r}")
     if info.needs_setup:
         app_ctx.out.message(
@@ -112,8 +113,8 @@ def list_(
 
     app_ctx = get_ctx(ctx)
     with app_ctx.session(readonly=True) as s:
-        app_ctx.actor(s)
-        rows = [asdict(i) for i in tenants.list_tenants(s, search=search, type_=type_, parent=parent)]
+        actor = app_ctx.actor(s)
+        rows = [asdict(i) for i in tenants.list_tenants(s, actor, search=search, type_=type_, parent=parent)]
     app_ctx.out.rows(rows, TENANT_COLUMNS, empty="no tenants")
 
 
@@ -156,8 +157,7 @@ def tree(
 
     app_ctx = get_ctx(ctx)
     with app_ctx.session(readonly=True) as s:
-        app_ctx.actor(s)
-        result = tenants.tenant_tree(s, name)
+        result = tenants.tenant_tree(s, app_ctx.actor(s), name)
     out = app_ctx.out
     if not result.nodes:
         out.message("no tenants yet; `partnerctl tenant add NAME` creates one below your master tenant")
@@ -191,10 +191,10 @@ def show(
 
     app_ctx = get_ctx(ctx)
     with app_ctx.session(readonly=True) as s:
-        app_ctx.actor(s)
+        actor = app_ctx.actor(s)
         tenant_name = tenant_or_current(app_ctx, name)
-        info = tenants.describe_tenant(s, tenant_name)
-        logo = tenants.get_logo(s, tenant_name) if save_logo else None
+        info = tenants.describe_tenant(s, actor, tenant_name)
+        logo = tenants.get_logo(s, actor, tenant_name) if save_logo else None
     if save_logo is not None:
         if logo is None:
             raise InvalidInput(f"{info.name!r} has no logo; its name shows instead")
@@ -373,7 +373,7 @@ def use(
 
     with app_ctx.session(readonly=True) as s:
         actor = app_ctx.actor(s)
-        tenant = tenants.get_tenant(s, name)
+        tenant = tenants.get_tenant(s, name, actor)
         final, email, role = tenant.name, actor.email, str(actor.role)
     app_ctx.set_current("tenant", final)
     app_ctx.out.message(f"now working in tenant {final!r} as {email} ({role}); tenant commands default to it")

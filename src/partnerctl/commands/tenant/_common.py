@@ -41,11 +41,10 @@ def read_file(path: Path, what: str) -> bytes:
 def print_tenant_rows(
     ctx: typer.Context, tenant: str | None, fetch: Callable, cols: Sequence[Column], empty: str
 ) -> None:
-    """Print what fetch(session, tenant name) lists for TENANT (or the current tenant)."""
+    """Print what fetch(session, actor, tenant name) lists for TENANT (or the current tenant)."""
     app_ctx = get_ctx(ctx)
     with app_ctx.session(readonly=True) as s:
-        app_ctx.actor(s)
-        rows = fetch(s, tenant_or_current(app_ctx, tenant))
+        rows = fetch(s, app_ctx.actor(s), tenant_or_current(app_ctx, tenant))
     app_ctx.out.rows(rows, cols, empty=empty)
 
 

@@ -57,7 +57,7 @@ def queue_invoice_mail(session: Session, invoice: Invoice, client: Client) -> tu
     return queue_template(
         session, template=INVOICE_TEMPLATE, language=doc.language, to=to, dedupe_key=invoice.number,
         context=mail_context(doc, client), kind=INVOICE_TEMPLATE,
-        attachments=[render_file(doc, FileKind.pdf)],
+        attachments=[render_file(doc, FileKind.pdf)], client_id=client.id,
     )  # fmt: skip
 
 

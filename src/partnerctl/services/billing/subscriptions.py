@@ -213,6 +213,7 @@ def _invite_editor(session: Session, sub: Subscription, client: Client, product:
         language=client.language,
         to=sub.editor_email,
         dedupe_key=f"subscription-invite:{sub.id}:{sub.editor_email}",
+        client_id=client.id,
         context={
             "contact_name": sub.editor_name,
             "contact_email": sub.editor_email,

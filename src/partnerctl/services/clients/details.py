@@ -31,7 +31,7 @@ def client_details(session: Session, actor: User, ref: str) -> dict[str, Any]:
         **client_fields(client),
         "groups": groups_of(session, [client.id])[client.id],
         "permissions": list(client.permissions or []),
-        "assigned": assigned_of(session, [client.id])[client.id],
+        "assigned": assigned_of(session, [client.id], actor)[client.id],
         "integrations": [f"{k} ({s})" for k, s in integrations_of(session, client.id)],
         "subscriptions": [f"{key} x{sub.seats} ({sub.status}, {sub.payer} pays)" for sub, key in subs],
         "missing_receipts": client.missing_receipts,

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from partnerctl.errors import Forbidden, InvalidInput
-from partnerctl.services.access import assigned_to, visible_clients_filter
+from partnerctl.services.access import assigned_to, visible_assignments_filter, visible_clients_filter
 from partnerctl.services.clients.model import parse_status
 from partnerctl.services.validation import (
     normalize_currency,
@@ -287,7 +287,7 @@ def list_clients(
         tab_counts=counts,
         total=total,
         groups=groups_of(session, ids),
-        assigned=assigned_of(session, ids),
+        assigned=assigned_of(session, ids, actor),
     )
 
 
@@ -315,13 +315,15 @@ def groups_of(session: Session, ids: list[int]) -> dict[int, list[str]]:
     return out
 
 
-def assigned_of(session: Session, ids: list[int]) -> dict[int, list[str]]:
+def assigned_of(session: Session, ids: list[int], viewer: User | None = None) -> dict[int, list[str]]:
+    """Who is assigned to each client; as `viewer` sees it (a bookkeeper sees their own assignment)."""
     out: dict[int, list[str]] = {i: [] for i in ids}
+    seen = visible_assignments_filter(viewer) if viewer is not None else sa.true()
     for chunk in id_chunks(ids):
         for cid, email in session.exec(
             select(ClientAssignment.client_id, User.email)
             .join(User, col(User.id) == ClientAssignment.user_id)
-            .where(col(ClientAssignment.client_id).in_(chunk))
+            .where(col(ClientAssignment.client_id).in_(chunk), seen)
             .order_by(User.email)
         ):
             out[cid].append(email)

@@ -257,6 +257,7 @@ def queue_welcome(session: Session, client: Client, *, partner_name: str):
         language=client.language,
         to=client.contact_email,
         dedupe_key=welcome_key(client.ref),
+        client_id=client.id,
         context=welcome_context(
             name=client.name, ref=client.ref, contact_name=client.contact_name, partner_name=partner_name
         ),

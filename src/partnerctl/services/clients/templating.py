@@ -47,8 +47,8 @@ def accept_invitation(session: Session, actor: User, ref: str, *, template: str 
     return client
 
 
-def client_settings(session: Session, client: Client) -> dict[str, Any]:
-    """A client's template-relevant settings, in the template's canonical form."""
+def client_settings(session: Session, client: Client, viewer: User | None = None) -> dict[str, Any]:
+    """A client's template-relevant settings, in the template's canonical form (as `viewer` sees them)."""
     products = session.exec(
         select(Product.key)
         .join(Subscription, col(Subscription.product_id) == Product.id)
@@ -59,7 +59,7 @@ def client_settings(session: Session, client: Client) -> dict[str, Any]:
         "language": client.language,
         "permissions": [m for m in PORTAL_MODULES if m in (client.permissions or [])],
         "groups": sorted_unique(groups_of(session, [client.id])[client.id]),
-        "users": sorted(assigned_of(session, [client.id])[client.id]),
+        "users": sorted(assigned_of(session, [client.id], viewer)[client.id]),
         "integrations": sorted(k for k, _ in integrations_of(session, client.id)),
         "product": sorted(set(products)),
     }
@@ -96,7 +96,8 @@ def diff_client(session: Session, actor: User, ref: str) -> tuple[Client, Config
             hint=f"apply one with `partnerctl template apply NAME --client {client.ref}`",
         )
     template = session.get(ConfigTemplate, client.template_id)
-    return client, template, compare_settings(client_settings(session, client), template.settings or {})
+    current = client_settings(session, client, actor)
+    return client, template, compare_settings(current, template.settings or {})
 
 
 def apply_to_client(

@@ -45,11 +45,17 @@ def message_values(
     html: str | None = None,
     language: str = "en",
     at: datetime | None = None,
+    client_id: int | None = None,
 ) -> dict[str, object]:
-    """The column values of a new outbox row, pending and due at `at` (now by default)."""
+    """The column values of a new outbox row, pending and due at `at` (now by default).
+
+    `client_id` names the client the mail is about: on PostgreSQL a bookkeeper's row-level
+    security then shows them their clients' mail only. Mail about no client (digests) has none.
+    """
     stamp = at or utcnow()
     return {
         "dedupe_key": dedupe_key,
+        "client_id": client_id,
         "kind": kind,
         "to_addr": to,
         "subject": subject,
@@ -64,7 +70,13 @@ def message_values(
 
 
 def rendered_values(
-    rendered: RenderedMail, *, dedupe_key: str, kind: str, to: str, at: datetime | None = None
+    rendered: RenderedMail,
+    *,
+    dedupe_key: str,
+    kind: str,
+    to: str,
+    at: datetime | None = None,
+    client_id: int | None = None,
 ) -> dict[str, object]:
     """message_values for a rendered message: its subject, bodies and the language it was rendered in."""
     return message_values(
@@ -76,6 +88,7 @@ def rendered_values(
         html=rendered.html,
         language=rendered.language,
         at=at,
+        client_id=client_id,
     )
 
 
@@ -119,11 +132,14 @@ def queue_template(
     context: dict[str, object],
     kind: str | None = None,
     attachments: Sequence[Attachment] = (),
+    client_id: int | None = None,
 ) -> tuple[OutboxMessage, bool]:
     """Render a shipped (or overridden) mail template in the recipient's language and queue it,
     with its files (stored in the same transaction; an already queued key keeps its own)."""
     rendered = render(template, language, context)
-    values = rendered_values(rendered, dedupe_key=dedupe_key, kind=kind or template, to=to)
+    values = rendered_values(
+        rendered, dedupe_key=dedupe_key, kind=kind or template, to=to, client_id=client_id
+    )
     message, created = _queue_values(session, {**values, "attachments": len(attachments)})
     if created and attachments:
         session.execute(sa.insert(OutboxAttachment), [

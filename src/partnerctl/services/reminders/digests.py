@@ -28,18 +28,16 @@ from partnerctl.services.reminders.schedule import (
     system_clock,
     utc_now,
 )
-from partnerctl.services.reminders.subscriptions import target_user
+from partnerctl.services.reminders.subscriptions import still_visible, target_user
 from partnerctl.services.reminders.topics import figure_text, is_outstanding, labels_for, recipient_name
 from partnerctl.store.models import (
     Client,
-    ClientAssignment,
     ReminderDigest,
     ReminderSchedule,
     ReminderSubscription,
     User,
 )
 from partnerctl.store.models.clients import ClientStatus
-from partnerctl.store.models.core import Role
 from partnerctl.store.models.reminders import ALL_TOPICS, DigestStatus
 from partnerctl.store.types import utcnow
 
@@ -79,7 +77,7 @@ def _subscription_rows(
     session: Session, periods: dict[str, Period], *, user_id: int | None, only_unsent: bool
 ):
     """One query for every due (user, client) pair: active users, live clients, still assigned."""
-    S, U, C, A, D = ReminderSubscription, User, Client, ClientAssignment, ReminderDigest
+    S, U, C, D = ReminderSubscription, User, Client, ReminderDigest
     # Joins and NOT IN rather than correlated EXISTS: PostgreSQL then hashes them whatever its
     # statistics say (right after a bulk import it has none and would loop per row).
     query = (
@@ -89,16 +87,11 @@ def _subscription_rows(
         )
         .join(U, U.id == S.user_id)
         .join(C, C.id == S.client_id)
-        .outerjoin(A, sa.and_(A.client_id == S.client_id, A.user_id == S.user_id))
-        .where(
-            U.active == sa.true(),
-            C.status != ClientStatus.archived.value,
-            S.frequency.in_(list(periods)),
-            # A bookkeeper gets only the clients still assigned to them.
-            sa.or_(U.role == Role.admin.value, A.user_id.is_not(None)),
-        )
+        .where(U.active == sa.true(), C.status != ClientStatus.archived.value, S.frequency.in_(list(periods)))
         .order_by(U.email, S.frequency, C.name_key, C.ref)
     )
+    # A bookkeeper gets only the clients still assigned to them.
+    query = still_visible(query)
     if user_id is not None:
         query = query.where(S.user_id == user_id)
     if only_unsent:

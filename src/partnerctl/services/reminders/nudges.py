@@ -167,6 +167,7 @@ def nudge(
             dedupe_key=mail.dedupe_key,
             kind="nudge",
             context=mail.context,
+            client_id=client.id,
         )
     recipients = [u.email for u in bookkeepers]
     audit.record(

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from partnerctl.errors import Conflict, Forbidden, NotFound
@@ -14,9 +16,21 @@ from partnerctl.services.access import get_client_for, is_admin, require_admin, 
 from partnerctl.services.reminders.schedule import parse_frequency
 from partnerctl.services.reminders.topics import parse_topics
 from partnerctl.services.users import get_user
-from partnerctl.store.models import Client, ReminderSubscription, User
+from partnerctl.store.models import Client, ClientAssignment, ReminderSubscription, User
 from partnerctl.store.models.clients import ClientStatus
+from partnerctl.store.models.core import Role
 from partnerctl.store.types import utcnow
+
+
+def still_visible(query: Any) -> Any:
+    """Only the subscriptions whose user may still see the client (query joins ReminderSubscription
+    and User): admins see every client, a bookkeeper the clients still assigned to them. One rule
+    for `reminder list` and the digests: unassigned, a subscription rests; reassigned, it counts again.
+    A join rather than a correlated EXISTS: PostgreSQL then hashes it whatever its statistics say."""
+    S, A = ReminderSubscription, ClientAssignment
+    return query.outerjoin(A, sa.and_(A.client_id == S.client_id, A.user_id == S.user_id)).where(
+        sa.or_(User.role == Role.admin.value, A.user_id.is_not(None))
+    )
 
 
 def _may_see(session: Session, user: User, client: Client) -> bool:
@@ -156,6 +170,7 @@ def list_subscriptions(
     if not everyone:
         user = target_user(session, actor, user_email, "list reminders")
         query = query.where(ReminderSubscription.user_id == user.id)
+    query = still_visible(query)
     return [
         SubscriptionRow(email, ref, name, str(status), str(sub.frequency), list(sub.topics), sub.created_at)
         for sub, email, ref, name, status in session.exec(query)

@@ -10,45 +10,53 @@ from partnerctl.services.access import require_admin
 from partnerctl.services.tenants.passwords import (
     check_password_strength,
     hash_password,
-    password_fingerprint,
+    password_prehash,
     password_user_inputs,
 )
-from partnerctl.services.tenants.rules import admin_count, clean_name, flush_or_conflict, get_tenant
+from partnerctl.services.tenants.rules import (
+    admin_count,
+    admins_query,
+    clean_name,
+    flush_or_conflict,
+    get_tenant,
+)
 from partnerctl.services.validation import normalize_email
+from partnerctl.store.credentials import PasswordUse, password_use, stored_value
 from partnerctl.store.models import User
 from partnerctl.store.models.tenants import Tenant, TenantAdmin
 from partnerctl.store.types import utcnow
 
 
 def verify_admin_password(session: Session, tenant: str, email: str, password: str) -> bool:
-    """Would this password log the administrator in? (argon2id verify against the stored hash)."""
+    """Would this password log the administrator in? (argon2id verify against the stored hash).
+
+    Only for whoever may read hashes: a SQLite store's operator, a PostgreSQL store's owner (tests
+    use it; no command does).
+    """
     from argon2 import PasswordHasher
     from argon2.exceptions import VerificationError
 
     admin = get_admin(session, tenant, email)
+    stored = session.exec(select(TenantAdmin.password_hash).where(TenantAdmin.id == admin.id)).one()
     try:
-        return PasswordHasher().verify(admin.password_hash, password)
+        return PasswordHasher().verify(stored, password)
     except VerificationError:
         return False
 
 
 def _set_password(session: Session, admin: TenantAdmin, tenant: Tenant, password: str) -> None:
     check_password_strength(password, password_user_inputs(tenant, admin.email, admin.username, admin.name))
-    fingerprint = password_fingerprint(session, password)
-    if admin.id is not None and admin.pw_fingerprint == fingerprint:
+    prehash = password_prehash(session, password)
+    use = password_use(session.connection(), prehash, admin.id)
+    if use is PasswordUse.current:
         raise InvalidInput("the new password is the same as the current one; choose another")
-    reused = session.exec(
-        select(TenantAdmin.id).where(TenantAdmin.pw_fingerprint == fingerprint, TenantAdmin.id != admin.id)
-        if admin.id is not None
-        else select(TenantAdmin.id).where(TenantAdmin.pw_fingerprint == fingerprint)
-    ).first()
-    if reused is not None:
+    if use is PasswordUse.other:
         raise InvalidInput(
             "this password is already used by another tenant administrator; "
             "a password repeated across tenants is easy to guess: choose a different one"
         )
     admin.password_hash = hash_password(password)
-    admin.pw_fingerprint = fingerprint
+    admin.pw_fingerprint = stored_value(session.connection(), prehash)
     admin.password_changed_at = utcnow()
 
 
@@ -65,7 +73,7 @@ def admin_address(email: str) -> str:
 def get_admin(session: Session, tenant: str, email: str) -> TenantAdmin:
     t = get_tenant(session, tenant)
     admin = session.exec(
-        select(TenantAdmin).where(TenantAdmin.tenant_id == t.id, TenantAdmin.email == admin_address(email))
+        admins_query().where(TenantAdmin.tenant_id == t.id, TenantAdmin.email == admin_address(email))
     ).first()
     if admin is None:
         raise NotFound(
@@ -126,11 +134,9 @@ def add_admin(
     return admin, admin_count(session, t.id)
 
 
-def list_admins(session: Session, tenant: str) -> list[dict]:
-    t = get_tenant(session, tenant)
-    admins = session.exec(
-        select(TenantAdmin).where(TenantAdmin.tenant_id == t.id).order_by(TenantAdmin.email)
-    )
+def list_admins(session: Session, actor: User, tenant: str) -> list[dict]:
+    t = get_tenant(session, tenant, actor)
+    admins = session.exec(admins_query().where(TenantAdmin.tenant_id == t.id).order_by(TenantAdmin.email))
     return [
         {**admin_summary(a, t), "password_changed_at": a.password_changed_at, "created_at": a.created_at}
         for a in admins

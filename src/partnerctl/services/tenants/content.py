@@ -74,8 +74,8 @@ def _fill(item: TenantContent, data: bytes, copied_from: str | None) -> None:
     item.updated_at = utcnow()
 
 
-def list_contents(session: Session, tenant: str) -> list[dict]:
-    t = get_tenant(session, tenant)
+def list_contents(session: Session, actor: User, tenant: str) -> list[dict]:
+    t = get_tenant(session, tenant, actor)
     rows = session.exec(
         select(
             TenantContent.name,

@@ -5,12 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from partnerctl.errors import InvalidInput
 from partnerctl.services.access import require_admin
 from partnerctl.services.tenants.lifecycle import record_change
-from partnerctl.services.tenants.rules import ADVISED_MAX_ADMINS, get_tenant, tenant_snapshot, too_many_admins
+from partnerctl.services.tenants.rules import (
+    ADVISED_MAX_ADMINS,
+    admins_query,
+    get_tenant,
+    tenant_snapshot,
+    too_many_admins,
+)
 from partnerctl.services.validation import normalize_email
 from partnerctl.store.models import User
 from partnerctl.store.models.tenants import Tenant, TenantAdmin, TenantType
@@ -101,7 +107,7 @@ def handover_tenant(session: Session, actor: User, name: str) -> HandoverResult:
     tenant = get_tenant(session, name)
     if tenant.is_master:
         raise InvalidInput("the master tenant is your own; it is not handed over to a customer")
-    admins = list(session.exec(select(TenantAdmin).where(TenantAdmin.tenant_id == tenant.id)))
+    admins = list(session.exec(admins_query().where(TenantAdmin.tenant_id == tenant.id)))
     result = HandoverResult(
         tenant.name, handover_checks(tenant, admins), handed_over=tenant.handed_over, admins=len(admins)
     )

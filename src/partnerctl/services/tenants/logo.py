@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from partnerctl.errors import InvalidInput
 from partnerctl.services.tenants.rules import get_tenant
+from partnerctl.store.models import User
 from partnerctl.store.models.tenants import Tenant
 
 # A small logo shown top left in the tenant: bounded in bytes and in pixels (checked by decoding it).
@@ -80,6 +81,6 @@ def set_logo(tenant: Tenant, data: bytes | None, info: LogoInfo | None = None) -
     tenant.logo_width, tenant.logo_height = info.width, info.height
 
 
-def get_logo(session: Session, name: str) -> tuple[bytes, str] | None:
-    tenant = get_tenant(session, name)
+def get_logo(session: Session, actor: User, name: str) -> tuple[bytes, str] | None:
+    tenant = get_tenant(session, name, actor)
     return (tenant.logo, tenant.logo_mime) if tenant.logo else None

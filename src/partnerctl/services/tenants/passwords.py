@@ -1,4 +1,8 @@
-"""Tenant administrator passwords: strength, generation, argon2id hashes and reuse fingerprints."""
+"""Tenant administrator passwords: strength, generation, argon2id hashes and reuse fingerprints.
+
+A fingerprint is HMAC(pepper, argon2id(password, salt)); this module computes the argon2id part,
+store/credentials.py applies the pepper where the pepper may be read (see docs/security.md).
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,9 @@ from collections.abc import Iterable
 
 from sqlmodel import Session
 
-from partnerctl.errors import InvalidInput
-from partnerctl.services.tenants.rules import flush_or_conflict
-from partnerctl.store.models.tenants import Tenant, TenantCredentialKey
+from partnerctl.errors import Conflict, InvalidInput
+from partnerctl.store.credentials import KeyParams, create_key, load_key
+from partnerctl.store.models.tenants import Tenant
 
 PASSWORD_MIN_LENGTH = 12
 
@@ -68,39 +72,44 @@ def password_user_inputs(tenant: Tenant, email: str, username: str, name: str) -
     return [i for i in inputs if i]
 
 
-def credential_key(session: Session) -> TenantCredentialKey:
-    key = session.get(TenantCredentialKey, 1)
-    if key is None:
-        from argon2 import PasswordHasher
+def credential_key(session: Session) -> KeyParams:
+    """The store's salt and argon2id cost parameters, made on first use (the pepper with them)."""
+    from argon2 import PasswordHasher
+    from sqlalchemy.exc import IntegrityError
 
+    conn = session.connection()
+    key = load_key(conn)
+    if key is None:
         ph = PasswordHasher()
-        # Fixed id: a second concurrent creator fails on the primary key instead of adding a second pepper.
-        key = TenantCredentialKey(
-            id=1,
-            pepper=secrets.token_bytes(32),
+        key = KeyParams(
+            salt=secrets.token_bytes(16),
             time_cost=ph.time_cost,
             memory_cost=ph.memory_cost,
             parallelism=ph.parallelism,
         )
-        session.add(key)
-        flush_or_conflict(session, "another process is setting up the password key of this store; try again")
+        try:
+            create_key(conn, key)
+        except IntegrityError:
+            raise Conflict(
+                "another process is setting up the password key of this store; try again"
+            ) from None
     return key
 
 
-def password_fingerprint(session: Session, password: str) -> str:
+def password_prehash(session: Session, password: str) -> bytes:
+    """argon2id of the password with the store's fixed salt: the costly part of its fingerprint."""
     from argon2.low_level import Type, hash_secret_raw
 
     key = credential_key(session)
-    raw = hash_secret_raw(
+    return hash_secret_raw(
         password.encode("utf-8"),
-        key.pepper,
+        key.salt,
         time_cost=key.time_cost,
         memory_cost=key.memory_cost,
         parallelism=key.parallelism,
         hash_len=32,
         type=Type.ID,
     )
-    return raw.hex()
 
 
 def hash_password(password: str) -> str:

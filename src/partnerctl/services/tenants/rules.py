@@ -11,8 +11,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
 from partnerctl.errors import Conflict, InvalidInput, NotFound
+from partnerctl.services.access import visible_tenants_filter
 from partnerctl.services.validation import parse_choice
-from partnerctl.store.models import Client
+from partnerctl.store.models import Client, User
 from partnerctl.store.models.tenants import Edition, Tenant, TenantAdmin, TenantType
 
 NAME_MAX = 100
@@ -140,8 +141,12 @@ def find_tenant(session: Session, name: str) -> Tenant | None:
     return session.exec(select(Tenant).where(Tenant.name_key == name_key(name or ""))).first()
 
 
-def get_tenant(session: Session, name: str) -> Tenant:
-    tenant = find_tenant(session, name)
+def get_tenant(session: Session, name: str, viewer: User | None = None) -> Tenant:
+    """The tenant `name` (as `viewer` may see it: a bookkeeper's other tenants do not exist for them)."""
+    query = select(Tenant).where(Tenant.name_key == name_key(name or ""))
+    if viewer is not None:
+        query = query.where(visible_tenants_filter(viewer))
+    tenant = session.exec(query).first()
     if tenant is None:
         raise NotFound(f"no tenant {name.strip()!r}", hint="list them with `partnerctl tenant list`")
     return tenant
@@ -182,6 +187,16 @@ def client_id_of(session: Session, ref: str) -> int:
             f"no client with reference {ref.strip()!r}", hint="list them with `partnerctl client list`"
         )
     return client.id
+
+
+def admins_query():
+    """SELECT administrators without their password hash and fingerprint: on PostgreSQL only the
+    store owner may read those, and nothing here needs them (touching one raises)."""
+    from sqlalchemy.orm import defer
+
+    return select(TenantAdmin).options(
+        defer(TenantAdmin.password_hash, raiseload=True), defer(TenantAdmin.pw_fingerprint, raiseload=True)
+    )
 
 
 def admin_count(session: Session, tenant_id: int) -> int:

@@ -63,9 +63,15 @@ class UserBase(SQLModel):
 
 class User(UserBase, table=True):
     __tablename__ = "users"
-    __table_args__ = (sa.UniqueConstraint("email", name="uq_users_email"),)
+    __table_args__ = (
+        sa.UniqueConstraint("email", name="uq_users_email"),
+        # One partner user per PostgreSQL login role: the role is who the database says is acting.
+        sa.UniqueConstraint("db_role", name="uq_users_db_role"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     active: bool = Field(default=True)
+    # The PostgreSQL role this user logs in as (NULL: not linked; always NULL on SQLite).
+    db_role: str | None = Field(default=None, max_length=63)
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()
 
@@ -87,6 +93,7 @@ class UserUpdate(SQLModel):
 class UserPublic(UserBase):
     id: int
     active: bool
+    db_role: str | None
     created_at: datetime
 
 
@@ -123,7 +130,12 @@ class AuditEvent(SQLModel, table=True):
     )
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    # The partner user who acted (on PostgreSQL: the one linked to the connection's role).
     actor: str = Field(max_length=320)
+    # The user an admin acted for with --as (impersonation, as kubectl's --as); NULL otherwise.
+    on_behalf_of: str | None = Field(default=None, max_length=320)
+    # The PostgreSQL role that wrote the event, set by a trigger from session_user (NULL on SQLite).
+    db_role: str | None = Field(default=None, max_length=63)
     action: str = Field(max_length=64)
     entity: str = Field(max_length=64)
     key: str = Field(max_length=320)

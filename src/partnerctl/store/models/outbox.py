@@ -22,8 +22,12 @@ class OutboxMessage(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("dedupe_key", name="uq_outbox_dedupe_key"),
         sa.Index("ix_outbox_status_next", "status", "next_attempt_at"),
+        sa.Index("ix_outbox_client_id", "client_id"),
     )
     id: int | None = Field(default=None, primary_key=True)
+    # The client the mail is about (welcome, invitation, nudge): row-level security shows a
+    # bookkeeper only their clients' mail. NULL for mail about no client (digests, tests).
+    client_id: int | None = Field(default=None, foreign_key="clients.id", ondelete="SET NULL")
     dedupe_key: str = Field(max_length=300)
     kind: str = Field(max_length=40)
     to_addr: str = Field(max_length=320)

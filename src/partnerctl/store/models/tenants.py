@@ -75,8 +75,8 @@ class TenantAdmin(SQLModel, table=True):
     name: str = Field(default="", max_length=200)
     # argon2id (salted, PHC string): what a login would verify against.
     password_hash: str = Field(max_length=255)
-    # argon2id with the store's fixed pepper as salt: equal passwords give equal fingerprints, so
-    # reuse across administrators is found without keeping anything reversible.
+    # HMAC(pepper, argon2id(password, the store's fixed salt)): equal passwords give equal
+    # fingerprints, so reuse across administrators is found without keeping anything reversible.
     pw_fingerprint: str = Field(max_length=64)
     password_changed_at: datetime = _now_field()
     created_at: datetime = _now_field()
@@ -100,10 +100,16 @@ class TenantContent(SQLModel, table=True):
 
 
 class TenantCredentialKey(SQLModel, table=True):
-    """The per-store pepper (and fixed cost parameters) for administrator password fingerprints."""
+    """The per-store salt, pepper and fixed cost parameters of administrator password fingerprints.
+
+    fingerprint = HMAC-SHA256(pepper, argon2id(password, salt)). The salt and cost parameters are
+    public (admins read them to compute the argon2id part); the pepper is readable by the store
+    owner only: on PostgreSQL the database applies it (a trigger), on SQLite partnerctl does.
+    """
 
     __tablename__ = "tenant_credential_keys"
     id: int | None = Field(default=None, primary_key=True)
+    salt: bytes = Field(sa_type=sa.LargeBinary)
     pepper: bytes = Field(sa_type=sa.LargeBinary)
     time_cost: int
     memory_cost: int

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Pipe
 from typing import Any
 
+from partnerctl.services import audit
 from partnerctl.services.access import require_admin
 from partnerctl.services.clients.bulk.prepare import ImportOptions, PreparedRow, Preparer
 from partnerctl.services.clients.bulk.readers import Record, RowError, Source
@@ -73,9 +74,11 @@ def import_clients(
             actor = actor_of(s)
             require_admin(actor, "client import")
             lookups = load_lookups(s)
+            event_actor = audit.actor_fields(s, actor)
             # Detached with their loaded values: the read-only scope's rollback would expire them.
             s.expunge_all()
-        run = _Run(session_scope, Writer(lookups, actor.email), options, on_error, on_progress)
+        writer = Writer(lookups, actor.email, event_actor)
+        run = _Run(session_scope, writer, options, on_error, on_progress)
         with _PreparedBatches(
             source.records, Preparer(lookups, options, actor), lookups, options.batch_size
         ) as batches:

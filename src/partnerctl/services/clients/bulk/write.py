@@ -125,9 +125,14 @@ def plan_update(
 class Writer:
     """Writes a batch of prepared clients in a few multi-row statements per table."""
 
-    def __init__(self, lookups: Lookups, actor_email: str) -> None:
+    def __init__(
+        self, lookups: Lookups, actor_email: str, event_actor: dict[str, str | None] | None = None
+    ) -> None:
         self.lookups = lookups
         self.actor_email = actor_email
+        # Who the audit events name: audit.actor_fields of the command's session (an admin acting
+        # for another user is the actor, on behalf of them).
+        self.event_actor = event_actor or {"actor": actor_email, "on_behalf_of": None}
         self._sub_rows: dict[tuple, dict[str, Any]] = {}
         self._sub_snaps: dict[tuple, dict[str, Any]] = {}
         # Every column with its model default, so rows carry whatever the model adds later.
@@ -174,7 +179,7 @@ class Writer:
             self._subscription_event(r, s, sub_ids) for r, s in subs
         ]
         bulk_insert(conn, AuditEvent.__table__, events, {"at": now})
-        self._welcome(session, [r for r in rows if r.prepared.welcome])
+        self._welcome(session, [r for r in rows if r.prepared.welcome], ids)
 
     @staticmethod
     def _children(rows: list[PreparedRow], ids: dict[str, int]) -> list[tuple[Any, list[dict[str, Any]]]]:
@@ -193,7 +198,7 @@ class Writer:
 
     def _event(self, action: str, entity: str, key: str, after: dict) -> dict:
         return {
-            "actor": self.actor_email,
+            **self.event_actor,
             "action": action,
             "entity": entity,
             "key": key,
@@ -245,7 +250,7 @@ class Writer:
             self._sub_rows[cache_key] = base
         return {**base, "client_id": client_id}
 
-    def _welcome(self, session, rows: list[PreparedRow]) -> None:
+    def _welcome(self, session, rows: list[PreparedRow], ids: dict[str, int]) -> None:
         """Queue welcome e-mails exactly as `client add --welcome` does (same context, same dedupe key)."""
         if not rows:
             return
@@ -269,6 +274,7 @@ class Writer:
                 {
                     **self.outbox_defaults,
                     "dedupe_key": key,
+                    "client_id": ids[v["ref_key"]],
                     "kind": "welcome",
                     "to_addr": v["contact_email"],
                     "subject": rendered.subject,
@@ -303,7 +309,7 @@ class Writer:
         )
         session.add(
             AuditEvent(
-                actor=self.actor_email,
+                **self.event_actor,
                 action="client.edit",
                 entity="client",
                 key=client.ref,

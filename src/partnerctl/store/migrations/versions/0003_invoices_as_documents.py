@@ -2,7 +2,7 @@
 numbering per series, the partner's invoicing identity, clients' VAT numbers, outbox attachments
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-29 21:42:53.145007
 
 Existing invoices were issued without VAT. They are backfilled so that their totals stay exactly as
@@ -21,7 +21,7 @@ import partnerctl.store.types
 
 
 revision: str = '0003'
-down_revision: str | None = '0001'
+down_revision: str | None = '0002'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -81,6 +81,12 @@ def upgrade() -> None:
     _sequences_per_series()
     _invoice_lines()
     _invoices()
+    if op.get_bind().dialect.name == 'postgresql':
+        # The new tables hold per-client rows (payments, invoice PDFs in the outbox): the same
+        # row-level security, grants and policies as every other table (store/policies.py).
+        from partnerctl.store.policies import install
+
+        install(op.get_bind())
 
 
 def _sequences_per_series() -> None:

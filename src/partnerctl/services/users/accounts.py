@@ -1,12 +1,14 @@
-"""Partner users and roles: who acts, and what they may do."""
+"""Partner users: add, list, edit, (de)activate, and link them to their PostgreSQL login role."""
 
 from __future__ import annotations
 
 from sqlmodel import Session, func, select
 
-from partnerctl.errors import Conflict, Forbidden, InvalidInput, NotFound
+from partnerctl.errors import Conflict, InvalidInput, NotFound
 from partnerctl.services import audit
 from partnerctl.services.access import require_admin
+from partnerctl.services.acting import active_user
+from partnerctl.services.users.db_roles import attach_role, check_db_role, sync_membership
 from partnerctl.services.validation import normalize_email, normalize_language, parse_choice, require_text
 from partnerctl.store.models import User, UserCreate, UserUpdate
 from partnerctl.store.models.core import Role
@@ -21,6 +23,7 @@ def user_snapshot(user: User) -> dict:
         "role": user.role,
         "language": user.language,
         "active": user.active,
+        "db_role": user.db_role,
     }
 
 
@@ -40,13 +43,8 @@ def get_user(session: Session, email: str) -> User:
 
 
 def resolve_actor(session: Session, email: str) -> User:
-    """The acting user: must exist and be active."""
-    user = find_user(session, email)
-    if user is None:
-        raise Forbidden(f"acting user {email!r} is not a user of this partner space")
-    if not user.active:
-        raise Forbidden(f"acting user {email!r} is deactivated")
-    return user
+    """The user `email` names as an acting user: must exist and be active (services.acting's rule)."""
+    return session.get(User, active_user(session.connection(), email.strip().lower()).id)
 
 
 def create_user(
@@ -57,7 +55,11 @@ def create_user(
     name: str = "",
     role: str = "bookkeeper",
     language: str = "en",
-) -> User:
+    db_role: str | None = None,
+    db_password: str | None = None,
+) -> tuple[User, bool]:
+    """Add a user; with `db_role` (PostgreSQL) also create that LOGIN role if it does not exist,
+    grant it the group of the user's role and link it. Returns the user and whether a role was made."""
     if isinstance(actor, User):
         require_admin(actor, "user add")
     data = UserCreate.model_validate(
@@ -70,10 +72,33 @@ def create_user(
     )
     if find_user(session, data.email) is not None:
         raise Conflict(f"user {data.email} already exists")
+    role_name = check_db_role(session, db_role) if db_role is not None else None
     user = User.model_validate(data)
     session.add(user)
     session.flush()
-    audit.record(session, actor, "user.add", "user", user.email, after=user_snapshot(user))
+    created = False
+    if role_name is not None:
+        created = attach_role(session, user, role_name, password=db_password, create=True)
+        session.flush()
+    after = {**user_snapshot(user), **({"db_role_created": created} if role_name else {})}
+    audit.record(session, actor, "user.add", "user", user.email, after=after)
+    return user, created
+
+
+def link_user(session: Session, actor: User, email: str, db_role: str) -> User:
+    """Link a user to an existing PostgreSQL role and grant it the user's group (a previous role loses it)."""
+    require_admin(actor, "user link")
+    user = get_user(session, email)
+    role_name = check_db_role(session, db_role, user)
+    if user.db_role == role_name:
+        sync_membership(session, user)
+        return user
+    before = user_snapshot(user)
+    attach_role(session, user, role_name, password=None, create=False)
+    user.updated_at = utcnow()
+    session.add(user)
+    session.flush()
+    audit.record(session, actor, "user.link", "user", user.email, before=before, after=user_snapshot(user))
     return user
 
 
@@ -104,6 +129,9 @@ def edit_user(session: Session, actor: User, email: str, changes: UserUpdate) ->
     user.updated_at = utcnow()
     session.add(user)
     session.flush()
+    if "role" in data:
+        # The login role moves to the group of its new role.
+        sync_membership(session, user)
     audit.record(session, actor, "user.edit", "user", user.email, before=before, after=user_snapshot(user))
     return user
 
@@ -127,7 +155,7 @@ def deactivate_user(session: Session, actor: User, email: str) -> User:
 
 
 def activate_user(session: Session, actor: User, email: str) -> User:
-    """Let a deactivated user act and be assigned again (admins only)."""
+    """Let a deactivated user act again (and their login role have its group again)."""
     require_admin(actor, "user activate")
     user = get_user(session, email)
     if user.active:
@@ -141,6 +169,8 @@ def _set_active(session: Session, actor: User, user: User, active: bool) -> User
     user.updated_at = utcnow()
     session.add(user)
     session.flush()
+    # A deactivated user's login role loses its group: it can no longer read or change anything.
+    sync_membership(session, user)
     action = "user.activate" if active else "user.deactivate"
     audit.record(session, actor, action, "user", user.email, before=before, after=user_snapshot(user))
     return user
