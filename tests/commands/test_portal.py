@@ -30,12 +30,18 @@ def test_with_no_input_the_portal_exits_2_even_on_a_terminal(initialized, cli, m
     assert result.stderr.strip() == NEEDS_A_TERMINAL
 
 
-def test_without_an_acting_user_the_portal_says_so_before_it_opens(store_url, cli, monkeypatch):
+def test_without_an_acting_user_the_portal_says_so_before_it_opens(backend, store_url, cli, monkeypatch):
+    """SQLite: no user configured (exit 7). PostgreSQL: the connected role is linked to no partner
+    user (exit 5), as for every other command."""
     from partnerctl.commands import portal
 
     monkeypatch.setattr(portal, "_on_a_terminal", lambda: True)
-    result = cli.fails(7, "portal")
-    assert result.stderr.startswith("error: no acting user")
+    if backend == "sqlite":
+        assert cli.fails(7, "portal").stderr.startswith("error: no acting user")
+    else:
+        assert cli.fails(5, "portal").stderr.startswith(
+            "error: role postgres is linked to no active partner user"
+        )
 
 
 # SGR parameters that set a colour: 30-37/90-97 (fg), 40-47/100-107 (bg), 38;... and 48;... (extended).

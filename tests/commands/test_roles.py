@@ -8,6 +8,10 @@ import base64
 import hashlib
 import hmac
 
+import psycopg
+import pytest
+
+from tests.helpers.cli import setup_invoicing
 from tests.helpers.store import ADMIN
 
 BOB = "bob@acme.example"
@@ -178,3 +182,27 @@ def test_an_admin_role_imports_through_row_level_security(team, cli, tmp_path):
     again = cli.ok(*team.store(team.admin_role), "client", "import", str(tmp_path / "clients.csv"),
                    "--on-existing", "update", "-o", "json")  # fmt: skip
     assert again.json()["created"] == 0
+
+
+def test_an_admin_role_issues_corrects_and_sends_invoices(team, cli, tmp_path):
+    """Issue 15's tables (VAT rates, payments, attachments, numbering per series) work for an admin's
+    login role under row-level security and the grants, and a bookkeeper sees only BAK's of them."""
+    setup_invoicing(cli)  # as the admin role (PARTNERCTL_STORE)
+    cli.ok("product", "add", "sig", "--name", "Signatures", "--price-per-seat", "2.50")
+    for ref in ("BAK", "GAR"):
+        cli.ok("subscription", "add", ref, "--product", "sig", "--seats", "4")
+    made = cli.ok("billing", "run", "--send", "-o", "json").json()
+    numbers = {i["client"]: i["number"] for i in made}
+    assert set(numbers) == {"BAK", "GAR"}
+    cli.ok("invoice", "pay", numbers["BAK"])
+    cli.ok("invoice", "pay", numbers["GAR"])
+    cli.ok("invoice", "credit", numbers["GAR"], "--reason", "wrong seats")
+    with team.connect(team.bob_role) as conn:
+        # BAK's payment only (row-level security through the invoice), and no outbox at all.
+        assert conn.execute("SELECT count(*) FROM invoice_payments").fetchone()[0] == 1
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("SELECT count(*) FROM outbox_attachments")
+    with team.connect(team.admin_role) as conn:
+        assert conn.execute("SELECT count(*) FROM outbox_attachments").fetchone()[0] == 2
+        assert conn.execute("SELECT count(*) FROM invoice_payments").fetchone()[0] == 2
+        assert conn.execute("SELECT count(*) FROM invoices WHERE kind = 'credit_note'").fetchone()[0] == 1

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.helpers.cli import setup_invoicing
+
 
 @pytest.fixture
 def book(team, cli, tmp_path):
@@ -13,6 +15,7 @@ def book(team, cli, tmp_path):
     cli.ok("integration", "add", "exact", "--name", "Exact Online", "--kind", "accounting")
     for ref, seats in (("BAK", "3"), ("GAR", "5")):
         cli.ok("subscription", "add", ref, "--product", "sig", "--seats", seats)
+    setup_invoicing(cli)
     cli.ok("billing", "run")
     content = tmp_path / "sig.html"
     content.write_text("<p>hi</p>", encoding="utf-8")
@@ -30,7 +33,7 @@ def _json(cli, *args):
     return cli.ok(*args, "-o", "json").json()
 
 
-def test_bookkeeper_reads_only_their_clients(book, cli):
+def test_bookkeeper_reads_only_their_clients(book, cli, tmp_path):
     bob = book.store(book.bob_role)
     assert [c["ref"] for c in _json(cli, *bob, "client", "list")] == ["BAK"]
     assert [c["ref"] for c in _json(cli, *bob, "client", "list", "--tab", "onboarding")] == ["BAK"]
@@ -46,6 +49,13 @@ def test_bookkeeper_reads_only_their_clients(book, cli):
     invoices = _json(cli, *bob, "invoice", "list")
     assert [i["client"] for i in invoices] == ["BAK"]
     assert _json(cli, *bob, "invoice", "show", invoices[0]["number"])["client"] == "BAK"
+    # The invoice's documents (issue 15) need only what a bookkeeper may read.
+    assert [i["client"] for i in _json(cli, *bob, "invoice", "list", "--unpaid")] == ["BAK"]
+    pdf = cli.ok(*bob, "invoice", "pdf", invoices[0]["number"], "-f", str(tmp_path / "inv.pdf"))
+    assert pdf.exit_code == 0 and (tmp_path / "inv.pdf").read_bytes().startswith(b"%PDF")
+    assert "<rsm:CrossIndustryInvoice" in cli.ok(*bob, "invoice", "xml", invoices[0]["number"]).stdout
+    garage = [i["number"] for i in _json(cli, "invoice", "list", "--client", "GAR")]
+    cli.fails(3, *bob, "invoice", "pdf", garage[0], "-f", str(tmp_path / "gar.pdf"))
     cli.ok(*bob, "billing", "report")
     cli.ok(*bob, "billing", "rate", "list")
     assert [t["name"] for t in _json(cli, *bob, "template", "list")] == ["Standard"]

@@ -108,7 +108,8 @@ def test_malformed_json_never_crashes(initialized, objs, cut):
 @given(
     values=st.lists(
         st.text(
-            alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00;"), max_size=20
+            # U+FFFD is how a decoding error shows, so the reader refuses it (tested elsewhere).
+            alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00;\ufffd"), max_size=20
         ),
         min_size=len(EXPORT_COLUMNS),
         max_size=len(EXPORT_COLUMNS),

@@ -37,7 +37,7 @@ def test_bad_bytes_ragged_rows_huge_cells_and_nul_are_row_errors():
     data = (
         b"ref,name\nA1,caf\xe9\nA2,ok\nA3,x,extra\nA4\nA5,"
         + b"y" * (ci.MAX_CELL + 1)
-        + b"\nA6,nul\x00\nA7,fine\n"
+        + b"\nA6,nul\x00\nA7,fine\nA8,\xef\xbf\xbd\n"
     )
     got = records(data)
     errors = {r.line: r.error for r in got if r.error}
@@ -46,6 +46,8 @@ def test_bad_bytes_ragged_rows_huge_cells_and_nul_are_row_errors():
     assert "fewer" in errors[5].reason
     assert errors[6].column == "name" and "limit" in errors[6].reason
     assert "NUL" in errors[7].reason
+    # U+FFFD is what a decoding error leaves behind, so a cell holding one is refused too.
+    assert errors[9].column == "name" and "encoding" in errors[9].reason
     assert [r.cells["ref"] for r in got if not r.error] == ["A2", "A7"]
 
 
