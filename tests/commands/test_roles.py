@@ -206,3 +206,26 @@ def test_an_admin_role_issues_corrects_and_sends_invoices(team, cli, tmp_path):
         assert conn.execute("SELECT count(*) FROM outbox_attachments").fetchone()[0] == 2
         assert conn.execute("SELECT count(*) FROM invoice_payments").fetchone()[0] == 2
         assert conn.execute("SELECT count(*) FROM invoices WHERE kind = 'credit_note'").fetchone()[0] == 1
+
+
+def test_the_client_book_works_as_the_admin_and_bookkeeper_roles(team, cli, tmp_path):
+    """Issue 16 under row-level security: an admin's login role exports, plans and applies (its table
+    lock needs only the admin group's privileges); bob's role exports and plans only his client."""
+    import tomllib
+
+    import tomli_w
+
+    book = tmp_path / "book"
+    cli.ok("book", "export", book)
+    doc = tomllib.loads((book / "clients/GAR.toml").read_text())
+    (book / "clients/GAR.toml").write_text(tomli_w.dumps({**doc, "name": "Garage Berg & Zn"}))
+    cli.ok("book", "plan", book, "--out", tmp_path / "plan.json")
+    cli.ok("book", "apply", tmp_path / "plan.json")
+    assert cli.ok("client", "show", "GAR", "-o", "json").json()["name"] == "Garage Berg & Zn"
+    bob = team.store(team.bob_role)
+    mine = tmp_path / "bob"
+    cli.ok(*bob, "book", "export", mine)
+    assert sorted(p.name for p in (mine / "clients").iterdir()) == ["BAK.toml"]
+    assert cli.ok(*bob, "book", "plan", mine, "-o", "json").json()["changes"] == []
+    cli.ok(*bob, "book", "plan", mine, "--out", tmp_path / "bob.json")
+    cli.fails(5, *bob, "book", "apply", tmp_path / "bob.json")

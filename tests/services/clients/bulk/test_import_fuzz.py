@@ -109,7 +109,8 @@ def test_malformed_json_never_crashes(initialized, objs, cut):
     values=st.lists(
         st.text(
             # U+FFFD is how a decoding error shows, so the reader refuses it (tested elsewhere).
-            alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00;\ufffd"), max_size=20
+            alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00;\ufffd"),
+            max_size=20,
         ),
         min_size=len(EXPORT_COLUMNS),
         max_size=len(EXPORT_COLUMNS),
