@@ -101,4 +101,4 @@ def _install_postgres(bind) -> None:
 
 def downgrade() -> None:
     # The fingerprints were re-keyed with a new pepper; the old ones cannot be computed back.
-    raise NotImplementedError("0002 cannot be downgraded: tenant administrator fingerprints were re-keyed")
+    raise RuntimeError("0002 cannot be downgraded: tenant administrator fingerprints were re-keyed")
